@@ -1,0 +1,139 @@
+"""The scene model every SR generator consumes.
+
+A :class:`Scene` is what remains of a ScanNet scan after reading and axis alignment: the aligned point
+cloud, one :class:`SceneObject` per annotated instance (canonical category label, points, axis-aligned and
+minimal oriented boxes) and, lazily, the camera frames. The same model is built from VSI-Bench's
+``meta_info`` (boxes only, no points or frames), so the ``vsibench`` variants of the generators can be
+checked against the benchmark's own answers.
+
+Conventions (all arrays are NumPy):
+
+- coordinates are metres, in the axis-aligned scene frame (``axisAlignment`` applied), z up;
+- points are ``float64`` arrays of shape ``(N, 3)``;
+- an oriented box is ``centroid`` (3,), ``axes_lengths`` (3,) and ``axes`` (3, 3) whose *rows* are unit
+  vectors (VSI-Bench's ``normalizedAxes`` reshaped row-major); the box is
+  ``{centroid + sum_i t_i * axes[i] : |t_i| <= axes_lengths[i] / 2}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AxisAlignedBox:
+    """Axis-aligned box in the aligned scene frame; ``min`` and ``max`` are (3,) arrays in metres."""
+
+    min: np.ndarray
+    max: np.ndarray
+
+    @property
+    def centroid(self) -> np.ndarray:
+        return (self.min + self.max) / 2.0
+
+    @property
+    def size(self) -> np.ndarray:
+        """(3,) side lengths in metres."""
+        return self.max - self.min
+
+    @classmethod
+    def from_points(cls, points: np.ndarray) -> AxisAlignedBox:
+        if points.ndim != 2 or points.shape[1] != 3 or len(points) == 0:
+            raise ValueError(f"AxisAlignedBox.from_points needs a non-empty (N, 3) array, got shape {points.shape}")
+        return cls(points.min(axis=0), points.max(axis=0))
+
+
+@dataclass(frozen=True)
+class OrientedBox:
+    """Oriented box: ``centroid`` (3,), ``axes_lengths`` (3,) full side lengths (m), ``axes`` (3, 3) unit rows."""
+
+    centroid: np.ndarray
+    axes_lengths: np.ndarray
+    axes: np.ndarray
+
+    def corners(self) -> np.ndarray:
+        """(8, 3) corner points."""
+        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+        return self.centroid + (signs * (self.axes_lengths / 2.0)) @ self.axes
+
+
+@dataclass
+class SceneObject:
+    """One annotated instance.
+
+    Attributes:
+        object_id: Instance id (ScanNet ``objectId``; for VSI-Bench metadata the index within its category).
+        label: Canonical category name (normalised through the label TSV), e.g. ``"chair"``.
+        raw_label: The label as annotated (aggregation ``label``).
+        aabb: Axis-aligned box of the instance points.
+        obb: Minimal oriented box (gravity-aligned: rotation about z only) of the instance points.
+        points: (N, 3) aligned instance points in metres, or ``None`` when only boxes are known.
+    """
+
+    object_id: int
+    label: str
+    raw_label: str
+    aabb: AxisAlignedBox
+    obb: OrientedBox
+    points: np.ndarray | None = None
+
+
+@dataclass
+class Frame:
+    """One camera frame of the scan's RGB-D stream; images are decoded lazily.
+
+    Attributes:
+        index: Frame index in the original stream (``.sens`` order, 30 fps for ScanNet).
+        timestamp: Seconds from the first frame.
+        pose: (4, 4) camera-to-world in the *aligned* scene frame, or ``None`` when invalid (inf/NaN).
+        intrinsics: (3, 3) colour camera intrinsics.
+        load_color: Callable returning an (H, W, 3) ``uint8`` RGB image.
+        load_labels: Callable returning an (H, W) integer image of ScanNet label ids (``label-filt``), or None.
+    """
+
+    index: int
+    timestamp: float
+    pose: np.ndarray | None
+    intrinsics: np.ndarray
+    load_color: Callable[[], np.ndarray]
+    load_labels: Callable[[], np.ndarray] | None = None
+
+
+@dataclass
+class Scene:
+    """An axis-aligned scene.
+
+    Attributes:
+        name: Scene id, e.g. ``"scene0000_00"``.
+        objects: Annotated instances (structural labels included; generators filter them).
+        points: (N, 3) aligned scene points in metres (all vertices), or ``None`` (VSI-Bench metadata).
+        colors: (N, 3) ``uint8`` vertex colours, or ``None``.
+        axis_alignment: (4, 4) matrix applied to the raw coordinates (identity when absent).
+        frames: Camera frames in stream order (may be empty: appearance order then cannot be generated).
+        fps: Frame rate of ``frames`` (ScanNet ``.sens``: 30).
+        label_id_to_category: ScanNet label id (TSV ``id`` column, the values in ``label-filt`` PNGs) →
+            canonical category name.
+        room_size: Known floor area in m² (VSI-Bench metadata); ``None`` means compute it from ``points``.
+        dataset: Source dataset name used in record paths (``"scannet"``).
+    """
+
+    name: str
+    objects: list[SceneObject]
+    points: np.ndarray | None = None
+    colors: np.ndarray | None = None
+    axis_alignment: np.ndarray = field(default_factory=lambda: np.eye(4))
+    frames: Sequence[Frame] = ()
+    fps: float = 30.0
+    label_id_to_category: dict[int, str] = field(default_factory=dict)
+    room_size: float | None = None
+    dataset: str = "scannet"
+
+    def objects_by_label(self) -> dict[str, list[SceneObject]]:
+        """Category → its instances, categories in first-seen order."""
+        out: dict[str, list[SceneObject]] = {}
+        for obj in self.objects:
+            out.setdefault(obj.label, []).append(obj)
+        return out

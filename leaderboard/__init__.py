@@ -1,0 +1,1 @@
+"""Leaderboards from lmms-eval output folders: tables, plots, bootstrap confidence intervals."""
