@@ -1,0 +1,108 @@
+"""The question-type vocabulary shared by VSI-Bench and the SR dataset.
+
+VSI-Bench names its question types; SR uses the same names. Four are numerical (scored with NAR, the
+VSI-Bench "MRA"), six are multiple choice (scored with MAR, exact letter match). The three
+``object_rel_direction_*`` difficulty levels form one task in the paper's tables.
+
+>>> task_of("object_rel_direction_hard")
+'object_rel_direction'
+>>> is_numerical("room_size_estimation"), is_multiple_choice("route_planning")
+(True, True)
+"""
+
+from __future__ import annotations
+
+NUMERICAL: frozenset[str] = frozenset(
+    {"object_counting", "object_size_estimation", "room_size_estimation", "object_abs_distance"}
+)
+"""Question types whose ground truth is a positive number (scored with NAR)."""
+
+REL_DIRECTION_SUBTYPES: tuple[str, ...] = (
+    "object_rel_direction_easy",
+    "object_rel_direction_medium",
+    "object_rel_direction_hard",
+)
+"""The three difficulty levels of the relative-direction task (unweighted mean in tables)."""
+
+MULTIPLE_CHOICE: frozenset[str] = frozenset(
+    {"object_rel_distance", "route_planning", "obj_appearance_order", *REL_DIRECTION_SUBTYPES}
+)
+"""Question types whose ground truth is an option letter (scored with MAR)."""
+
+QUESTION_TYPES: frozenset[str] = NUMERICAL | MULTIPLE_CHOICE
+"""Every known question type."""
+
+TASKS: tuple[str, ...] = (
+    "obj_appearance_order",
+    "object_abs_distance",
+    "object_counting",
+    "object_rel_distance",
+    "object_size_estimation",
+    "room_size_estimation",
+    "route_planning",
+    "object_rel_direction",
+)
+"""The eight table tasks, in the column order of the paper's Table 1."""
+
+
+def _check(question_type: str) -> str:
+    if question_type not in QUESTION_TYPES:
+        raise ValueError(
+            f"unknown question_type {question_type!r}; expected one of {', '.join(sorted(QUESTION_TYPES))}"
+        )
+    return question_type
+
+
+def task_of(question_type: str) -> str:
+    """Map a question type to its table task.
+
+    Args:
+        question_type: a VSI-Bench / SR question type.
+
+    Returns:
+        The task name (one of ``TASKS``): the question type itself, except that the three
+        ``object_rel_direction_*`` levels map to ``object_rel_direction``.
+
+    Raises:
+        ValueError: for an unknown question type (the message names it).
+
+    >>> task_of("object_counting")
+    'object_counting'
+    >>> task_of("object_rel_direction_easy")
+    'object_rel_direction'
+    """
+    _check(question_type)
+    return "object_rel_direction" if question_type in REL_DIRECTION_SUBTYPES else question_type
+
+
+def is_numerical(question_type: str) -> bool:
+    """Whether ``question_type`` is a numerical type (NAR). Unknown types give ``False``.
+
+    >>> is_numerical("object_abs_distance"), is_numerical("route_planning")
+    (True, False)
+    """
+    return question_type in NUMERICAL
+
+
+def is_multiple_choice(question_type: str) -> bool:
+    """Whether ``question_type`` is a multiple-choice type (MAR). Unknown types give ``False``.
+
+    >>> is_multiple_choice("object_rel_direction_medium"), is_multiple_choice("object_counting")
+    (True, False)
+    """
+    return question_type in MULTIPLE_CHOICE
+
+
+def problem_type(question_type: str) -> str:
+    """The Video-R1 / Spatial-R1 training ``problem_type`` of a question type.
+
+    Returns:
+        ``"numerical"`` or ``"multiple choice"``.
+
+    Raises:
+        ValueError: for an unknown question type.
+
+    >>> problem_type("object_size_estimation"), problem_type("obj_appearance_order")
+    ('numerical', 'multiple choice')
+    """
+    return "numerical" if _check(question_type) in NUMERICAL else "multiple choice"

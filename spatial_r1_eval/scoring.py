@@ -1,0 +1,152 @@
+"""Per-record scoring: one function used by the lmms-eval tasks, the GRPO rewards and the leaderboard.
+
+A record is a VSI-Bench / SR question (DESIGN.md "Records"): ``question_type``, ``ground_truth`` and,
+for multiple choice, ``options``. The prediction is a raw model completion.
+
+* numerical types: ``nar(parse_number(extract_answer(prediction)), float(ground_truth))``; no number → 0.0;
+* multiple choice: ``mar(parse_choice(extract_answer(prediction), options), ground_truth)``; no letter → 0.0;
+* an unknown ``question_type``, a missing field or an invalid numerical ground truth (not a number,
+  ≤ 0, non-finite) → ``ValueError`` naming the record id, field and value.
+
+>>> record = {"id": 7, "question_type": "object_counting", "ground_truth": "4"}
+>>> score("<think>I see four</think><answer>4</answer>", record), score("3 chairs", record)
+(1.0, 0.6)
+>>> score("B. chair", {"question_type": "route_planning", "ground_truth": "B", "options": ["A. sofa", "B. chair"]})
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from spatial_r1_eval.answers import extract_answer, parse_choice, parse_number
+from spatial_r1_eval.metrics import mar, nar
+from spatial_r1_eval.questions import NUMERICAL, QUESTION_TYPES
+
+__all__ = ["score", "score_batch", "numeric_ground_truth"]
+
+
+def _where(record: Mapping[str, Any]) -> str:
+    rid = record.get("id") if isinstance(record, Mapping) else None
+    return f"record {rid!r}" if rid is not None else "record"
+
+
+def _field(record: Mapping[str, Any], name: str) -> Any:
+    if not isinstance(record, Mapping):
+        raise ValueError(f"a record must be a mapping, got {type(record).__name__}")
+    if name not in record:
+        raise ValueError(f"{_where(record)} has no field {name!r}")
+    return record[name]
+
+
+def _question_type(record: Mapping[str, Any]) -> str:
+    qt = _field(record, "question_type")
+    if qt not in QUESTION_TYPES:
+        raise ValueError(
+            f"{_where(record)}: unknown question_type {qt!r}; expected one of {', '.join(sorted(QUESTION_TYPES))}"
+        )
+    return qt
+
+
+def numeric_ground_truth(record: Mapping[str, Any]) -> float:
+    """The ground truth of a numerical record as a float, validated (> 0, finite).
+
+    Raises:
+        ValueError: naming the record id and the value when it is not a positive finite number.
+
+    >>> numeric_ground_truth({"question_type": "room_size_estimation", "ground_truth": "22.5"})
+    22.5
+    """
+    raw = _field(record, "ground_truth")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{_where(record)}: ground_truth {raw!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{_where(record)}: ground_truth {raw!r} must be a finite number > 0")
+    return value
+
+
+def _choice_ground_truth(record: Mapping[str, Any]) -> str:
+    raw = _field(record, "ground_truth")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(f"{_where(record)}: ground_truth {raw!r} is not an option letter")
+    return raw.strip()
+
+
+def score(prediction: Any, record: Mapping[str, Any]) -> float:
+    """Score one model completion against one record (0.0 … 1.0).
+
+    Args:
+        prediction: the raw completion (``None`` or non-strings are accepted; they score 0.0 unless
+            their text parses).
+        record: a question record with ``question_type``, ``ground_truth`` and optional ``options``.
+
+    Returns:
+        NAR for numerical types, MAR for multiple-choice types.
+
+    Raises:
+        ValueError: unknown ``question_type``, missing field, or invalid numerical ground truth.
+
+    >>> score("about 2 meters", {"question_type": "object_abs_distance", "ground_truth": "2.5"})
+    0.6
+    >>> score("x", {"id": 3, "question_type": "colour"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: record 3: unknown question_type 'colour'; expected one of ...
+    """
+    qt = _question_type(record)
+    answer = extract_answer(prediction)
+    if qt in NUMERICAL:
+        target = numeric_ground_truth(record)
+        value = parse_number(answer)
+        return 0.0 if value is None else float(nar(value, target))
+    # QUESTION_TYPES = NUMERICAL | MULTIPLE_CHOICE, so this is a multiple-choice question
+    return float(mar(parse_choice(answer, record.get("options")), _choice_ground_truth(record)))
+
+
+def score_batch(predictions: Sequence[Any], records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Score many completions; NAR runs vectorised over all numerical rows at once.
+
+    Args:
+        predictions: completions, one per record.
+        records: question records.
+
+    Returns:
+        float64 array of scores, in input order.
+
+    Raises:
+        ValueError: length mismatch, or any error ``score`` raises (naming the record).
+
+    >>> recs = [{"question_type": "object_counting", "ground_truth": "4"},
+    ...         {"question_type": "object_rel_distance", "ground_truth": "C", "options": ["A. x", "B. y", "C. z"]}]
+    >>> score_batch(["<answer>4</answer>", "<answer>C</answer>"], recs)
+    array([1., 1.])
+    """
+    predictions = list(predictions)
+    records = list(records)
+    if len(predictions) != len(records):
+        raise ValueError(f"got {len(predictions)} predictions for {len(records)} records")
+    out = np.zeros(len(records), dtype=np.float64)
+    num_idx: list[int] = []
+    num_pred: list[float] = []
+    num_gt: list[float] = []
+    for i, (pred, rec) in enumerate(zip(predictions, records, strict=True)):
+        qt = _question_type(rec)
+        answer = extract_answer(pred)
+        if qt in NUMERICAL:
+            gt = numeric_ground_truth(rec)
+            value = parse_number(answer)
+            if value is not None:
+                num_idx.append(i)
+                num_pred.append(value)
+                num_gt.append(gt)
+        else:
+            out[i] = mar(parse_choice(answer, rec.get("options")), _choice_ground_truth(rec))
+    if num_idx:
+        out[np.asarray(num_idx)] = nar(np.asarray(num_pred), np.asarray(num_gt))
+    return out
