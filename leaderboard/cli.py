@@ -1,0 +1,165 @@
+"""Tables, plots and confidence intervals from lmms-eval output folders (``spatial-r1 leaderboard``).
+
+Examples::
+
+    spatial-r1 leaderboard runs/ --reference spatial-r1-table1 --format md
+    spatial-r1 leaderboard runs/a runs/b --baseline "chance_frequency (sr)" --ci --html lb.html --plot lb.png
+    spatial-r1 leaderboard runs/a runs/b --compare "chance_random (sr)" "chance_frequency (sr)"
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the ``leaderboard`` options."""
+    parser.add_argument(
+        "runs",
+        nargs="*",
+        metavar="RUN_DIR",
+        help="lmms-eval --output_path folders (or model sub-folders, or *_results.json files)",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="NAME",
+        help="add published rows: spatial-r1-table1 (the Spatial-R1 paper's Table 1)",
+    )
+    parser.add_argument("--format", choices=("md", "latex", "csv"), default="md", help="table format (default md)")
+    parser.add_argument("--output", metavar="FILE", help="write the table here instead of stdout")
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML page (sortable table + chart)")
+    parser.add_argument("--plot", metavar="FILE", help="write a per-task grouped bar chart (PNG, or SVG by name)")
+    parser.add_argument("--radar", metavar="FILE", help="write a radar chart of the eight tasks (PNG, or SVG)")
+    parser.add_argument(
+        "--plot-rows",
+        nargs="+",
+        metavar="ROW",
+        help="rows to draw in the charts (default: baseline, runs, then best reference rows, up to 8)",
+    )
+    parser.add_argument("--baseline", metavar="ROW", help="row name to show differences (Δ) against")
+    parser.add_argument("--ci", action="store_true", help="95%% bootstrap intervals per task (needs --log_samples)")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("RUN_A", "RUN_B"),
+        help="paired bootstrap test of B vs A on their shared questions (row names or run folders)",
+    )
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+
+
+def _resolve_run(spec: str, runs: list):
+    """A run given by row name, or by a folder / results file holding exactly one VSI-Bench-style task."""
+    from spatial_r1_eval.leaderboard.runs import read_runs
+
+    for r in runs:
+        if r.name == spec:
+            return r
+    if Path(spec).exists():
+        found = read_runs([spec])
+        if len(found) != 1:
+            names = ", ".join(r.name for r in found)
+            raise ValueError(f"--compare {spec}: holds {len(found)} task runs ({names}); name one of them instead")
+        return found[0]
+    names = ", ".join(r.name for r in runs) or "none"
+    raise ValueError(f"--compare {spec!r}: neither a run row name nor an existing path; run rows: {names}")
+
+
+def compare_runs(run_a, run_b, *, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Paired bootstrap of ``run_b`` vs ``run_a`` (``TaskRun``) on the questions both logged."""
+    from spatial_r1_eval.leaderboard.stats import pair_samples, paired_bootstrap
+
+    for r in (run_a, run_b):
+        if r.samples is None:
+            raise ValueError(
+                f"{r.results_path}: --compare needs the per-question log {r.date_id}_samples_{r.task}.jsonl "
+                "(re-run lmms-eval with --log_samples)"
+            )
+    sa, sb = run_a.samples, run_b.samples
+    types, ia, ib = pair_samples(sa.question_ids, sa.question_types, sb.question_ids, sb.question_types)
+    return paired_bootstrap(types, sa.scores[ia], sb.scores[ib], n_boot=n_boot, seed=seed)
+
+
+def comparison_markdown(name_a: str, name_b: str, result: dict) -> str:
+    """Markdown table of a paired comparison (Δ, CI and p-value per column, x100)."""
+    from spatial_r1_eval.leaderboard.table import COLUMNS, LABELS
+    from tabulate import tabulate
+
+    body = [
+        [LABELS[c], f"{100 * r.delta:+.1f}", f"[{100 * r.low:+.1f}, {100 * r.high:+.1f}]", f"{r.p_value:.4f}", r.n]
+        for c in COLUMNS
+        if (r := result.get(c)) is not None
+    ]
+    headers = [f"{name_b} vs {name_a}", "Δ", "95% CI", "p (paired bootstrap)", "n"]
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the table and write whatever was asked for."""
+    from spatial_r1_eval.leaderboard.reference import load_reference
+    from spatial_r1_eval.leaderboard.runs import read_runs
+    from spatial_r1_eval.leaderboard.table import build_leaderboard
+
+    from spatial_r1_eval.files import atomic_open
+
+    if not args.runs and not args.reference:
+        raise ValueError("give at least one RUN_DIR (an lmms-eval --output_path) or --reference spatial-r1-table1")
+    if args.n_boot < 100:
+        raise ValueError(f"--n-boot must be at least 100, got {args.n_boot}")
+    runs = read_runs(args.runs)
+    reference = load_reference(args.reference) if args.reference else []
+    board = build_leaderboard(
+        runs, reference=reference, baseline=args.baseline, ci=args.ci, n_boot=args.n_boot, seed=args.seed
+    )
+    if args.plot_rows:
+        for name in args.plot_rows:
+            board.row(name)  # one-line error for an unknown row before any file is written
+
+    comparisons = []
+    if args.compare:
+        run_rows = [r.run for r in board.rows if r.run is not None]
+        a, b = (_resolve_run(s, run_rows) for s in args.compare)
+        comparisons.append((a.name, b.name, compare_runs(a, b, n_boot=args.n_boot, seed=args.seed)))
+
+    text = board.render(args.format)
+    notes = [str(i) for i in board.consistency_issues()]
+    for r in runs:
+        notes += [f"{r.name}: {n}" for n in r.notes]
+    if notes and args.format == "md":
+        text += "\n\nConsistency check (Overall vs mean of task columns, and results JSON vs samples):\n"
+        text += "\n".join(f"- {n}" for n in notes)
+    elif notes and args.format == "latex":
+        text += "\n" + "\n".join(f"% consistency: {n}" for n in notes)
+    if args.format == "md":
+        for name_a, name_b, result in comparisons:
+            text += "\n\n" + comparison_markdown(name_a, name_b, result)
+    if args.output:
+        with atomic_open(args.output) as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    if args.format == "csv":
+        for n in notes:
+            print(f"consistency: {n}", file=sys.stderr)
+        for name_a, name_b, result in comparisons:
+            print(comparison_markdown(name_a, name_b, result), file=sys.stderr)
+    elif args.format == "latex":
+        for name_a, name_b, result in comparisons:
+            print(comparison_markdown(name_a, name_b, result), file=sys.stderr)
+
+    if args.html or args.plot or args.radar:
+        from spatial_r1_eval.leaderboard.plots import plot_rows, save_bar_chart, save_radar_chart
+
+        chart_rows = plot_rows(board, args.plot_rows)
+        if args.html:
+            from spatial_r1_eval.leaderboard.html import write_html
+
+            path = write_html(board, args.html, chart_rows=chart_rows, comparisons=comparisons)
+            print(f"wrote {path}", file=sys.stderr)
+        if args.plot:
+            print(f"wrote {save_bar_chart(chart_rows, args.plot)}", file=sys.stderr)
+        if args.radar:
+            print(f"wrote {save_radar_chart(chart_rows, args.radar)}", file=sys.stderr)
+    return 0
