@@ -1,0 +1,159 @@
+"""Training data: ``sr_train.jsonl`` (the generator's Spatial-R1 / Video-R1 export) as conversational GRPO rows.
+
+Each line of ``sr_train.jsonl`` has ``problem_id, problem, data_type: "video", problem_type, options,
+solution: "<answer>X</answer>", path, data_source, question_type`` (DESIGN.md "Records"); ``path`` is relative to
+the folder of the JSONL file and may not leave it. Each row becomes::
+
+    {"prompt": [{"role": "user", "content": <reasoning prompt>}],   # spatial_r1_eval.prompts
+     "video": "/abs/path/videos/scannet/<scene>.mp4",
+     "question_type": ..., "ground_truth": ..., "options": [...], "solution": ..., "problem_id": ..., ...}
+
+The video itself is attached by :class:`~spatial_r1_eval.trainer.video_grpo.VideoGRPOTrainer`; the other columns
+reach the reward functions as keyword arguments (TRL passes every dataset column through).
+
+``dataset_path: synthetic`` in a recipe means "generate a small SR dataset from synthetic ScanNet-layout scenes into
+``<output_dir>/sr_data``" with the project's own generator (:func:`prepare_synthetic_sr`), so the smoke recipe runs
+offline from a fresh clone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from spatial_r1_eval.files import read_jsonl, resolve_inside
+
+logger = logging.getLogger(__name__)
+
+#: Fields every training row must have.
+REQUIRED_FIELDS = ("problem", "problem_type", "solution", "path", "question_type")
+#: Columns kept from the JSONL next to the ones built here (present ones only).
+PASSTHROUGH_FIELDS = ("problem_id", "problem", "problem_type", "data_source", "data_type", "solution")
+
+
+def _ground_truth(row: dict[str, Any]) -> str:
+    """The answer of a training row: ``ground_truth`` when present, else the content of ``solution``'s tags.
+
+    Example:
+        >>> _ground_truth({"solution": "<answer>B</answer>"})
+        'B'
+        >>> _ground_truth({"ground_truth": "42", "solution": "<answer>42</answer>"})
+        '42'
+    """
+    from spatial_r1_eval.answers import extract_answer
+
+    if row.get("ground_truth") not in (None, ""):
+        return str(row["ground_truth"])
+    return str(extract_answer(str(row["solution"]))).strip()
+
+
+def training_row(row: dict[str, Any], data_root: str | os.PathLike[str], *, where: str = "row") -> dict[str, Any]:
+    """Turn one ``sr_train.jsonl`` record into a conversational GRPO row (see the module docstring).
+
+    Args:
+        row: The JSONL record.
+        data_root: Folder the record's ``path`` is relative to (the JSONL's folder).
+        where: Location used in error messages (``file:line``).
+
+    Raises:
+        ValueError: A required field is missing, ``data_type`` is not video, or ``path`` escapes ``data_root``.
+        FileNotFoundError: The video file does not exist.
+    """
+    from spatial_r1_eval.prompts import build_reasoning_prompt
+
+    for field in REQUIRED_FIELDS:
+        if row.get(field) in (None, ""):
+            raise ValueError(f"{where}: missing field {field!r}")
+    if row.get("data_type", "video") != "video":
+        raise ValueError(f"{where}: data_type must be 'video', got {row.get('data_type')!r}")
+    options = row.get("options") or []
+    if not isinstance(options, list):
+        raise ValueError(f"{where}: options must be a list, got {type(options).__name__}")
+    try:
+        video = resolve_inside(data_root, str(row["path"]))
+    except ValueError as e:
+        raise ValueError(f"{where}: field 'path': {e}") from None
+    if not video.is_file():
+        raise FileNotFoundError(f"{where}: video {video} not found (field 'path' = {row['path']!r})")
+    record = {
+        "question": row["problem"],
+        "problem": row["problem"],
+        "options": options,
+        "question_type": row["question_type"],
+        "problem_type": row["problem_type"],
+    }
+    out: dict[str, Any] = {
+        "prompt": [{"role": "user", "content": build_reasoning_prompt(record)}],
+        "video": str(video),
+        "question_type": str(row["question_type"]),
+        "ground_truth": _ground_truth(row),
+        "options": [str(o) for o in options],
+    }
+    for field in PASSTHROUGH_FIELDS:
+        if field in row and field not in out:
+            out[field] = row[field] if isinstance(row[field], str) else str(row[field])
+    return out
+
+
+def load_sr_train(
+    path: str | os.PathLike[str],
+    *,
+    question_types: list[str] | None = None,
+    max_samples: int | None = None,
+):
+    """Load ``sr_train.jsonl`` as a ``datasets.Dataset`` of conversational GRPO rows.
+
+    Args:
+        path: The JSONL file (videos are resolved relative to its folder).
+        question_types: Keep only these question types (``None`` = all).
+        max_samples: Keep the first N rows after filtering (``None`` = all).
+
+    Raises:
+        FileNotFoundError: The file or one of its videos is missing.
+        ValueError: A malformed row (file and line named), or no rows left after filtering.
+    """
+    import datasets
+
+    path = Path(path)
+    records = read_jsonl(path)
+    rows = []
+    for lineno, record in enumerate(records, 1):
+        if question_types is not None and record.get("question_type") not in question_types:
+            continue
+        rows.append(training_row(record, path.parent, where=f"{path}:{lineno}"))
+        if max_samples is not None and len(rows) >= max_samples:
+            break
+    if not rows:
+        raise ValueError(f"{path}: no training rows (question_types={question_types}, max_samples={max_samples})")
+    logger.info("loaded %d training rows from %s", len(rows), path)
+    return datasets.Dataset.from_list(rows)
+
+
+def prepare_synthetic_sr(out_dir: str | os.PathLike[str], *, n_scenes: int = 2, seed: int = 0) -> Path:
+    """Generate a small SR dataset from synthetic ScanNet-layout scenes; returns its ``sr_train.jsonl``.
+
+    Runs the project's generator (``spatial_r1_eval.generation``) on ``n_scenes`` synthetic scenes written to
+    ``out_dir/scannet``; the SR export lands in ``out_dir/sr``. Re-running reuses finished output.
+
+    Args:
+        out_dir: Working folder.
+        n_scenes: Synthetic scenes to generate.
+        seed: Seed of scenes and questions.
+    """
+    from spatial_r1_eval.generation.pipeline import generate
+    from spatial_r1_eval.generation.synth import write_synthetic_scenes
+
+    out_dir = Path(out_dir)
+    sr_dir = out_dir / "sr"
+    train = sr_dir / "sr_train.jsonl"
+    if train.is_file():
+        return train
+    scannet = out_dir / "scannet"
+    if not (scannet / "scans").is_dir():
+        write_synthetic_scenes(scannet, n_scenes, seed)
+    generate(scannet, sr_dir, seed=seed, videos=True)
+    if not train.is_file():
+        raise FileNotFoundError(f"{train}: the SR generator wrote no training export")
+    return train
