@@ -100,9 +100,16 @@ def _nar_torch(pred: Any, target: Any, tol_np: np.ndarray) -> Any:
     ref = pred if _is_torch(pred) else target
     device = ref.device
     calc = torch.float32 if device.type == "mps" else torch.float64
-    p = torch.as_tensor(pred, device=device).detach().to(calc) if pred is not None else torch.tensor(float("nan"))
-    t = torch.as_tensor(target, device=device).detach().to(calc)
-    p = p.to(device)
+
+    def as_calc(x: Any) -> Any:
+        if _is_torch(x):
+            return x.detach().to(device=device, dtype=calc)
+        # numbers/lists go through float64 NumPy first (torch would make a float32 tensor from 1.2)
+        arr = np.asarray(np.nan if x is None else x, dtype=np.float64)
+        return torch.as_tensor(arr, device=device).to(calc)
+
+    p = as_calc(pred)
+    t = as_calc(target)
     out_dtype = ref.dtype if ref.dtype.is_floating_point else torch.get_default_dtype()
     bad = ~(torch.isfinite(t) & (t > 0))
     if bool(bad.any()):
