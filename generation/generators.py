@@ -1,0 +1,533 @@
+"""The seven SR question generators (paper §2.2), with VSI-Bench's procedure as the ``vsibench`` variant.
+
+Every generator takes a :class:`~spatial_r1_eval.generation.scene.Scene` and returns :class:`Candidate` questions
+plus a count of rejected candidates by reason. A candidate holds the question, its answer (the number, or the text
+of the correct option) and, for multiple choice, the option texts in a canonical order; letters are assigned later,
+over the whole dataset, so that answers are balanced over A–D (:mod:`~spatial_r1_eval.generation.filters`).
+
+Defaults follow the paper (DESIGN.md "The seven SR generators"): axis-aligned boxes, exact box distances, room area
+as the sum of the floor alpha shape's triangles, left/right from the sign of the 2-D cross product. ``variant=
+"vsibench"`` follows VSI-Bench as verified against its metadata: minimal oriented boxes, distances on a 5 cm grid
+inside each box, room area of the ``alphashape`` polygon of 10 000 sampled points, its direction sectors and
+ambiguity rules. The answer functions (``object_size_cm``, ``room_size_m2``, :class:`DistanceCache`,
+``direction_label``) are shared with ``validate-vsibench``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from spatial_r1_eval.generation import geometry
+from spatial_r1_eval.generation.alpha_shape import room_area_paper, room_area_vsibench
+from spatial_r1_eval.generation.scene import Scene, SceneObject
+from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, TEMPLATES
+
+logger = logging.getLogger(__name__)
+
+#: Question types we generate (VSI-Bench names; route planning is not generated).
+QUESTION_TYPES: tuple[str, ...] = (
+    "object_counting",
+    "object_size_estimation",
+    "room_size_estimation",
+    "object_abs_distance",
+    "object_rel_distance",
+    "object_rel_direction_easy",
+    "object_rel_direction_medium",
+    "object_rel_direction_hard",
+    "obj_appearance_order",
+)
+#: Task (the paper's seven; ``--tasks`` names) -> its question types.
+TASKS: dict[str, tuple[str, ...]] = {
+    "object_counting": ("object_counting",),
+    "object_size_estimation": ("object_size_estimation",),
+    "room_size_estimation": ("room_size_estimation",),
+    "object_abs_distance": ("object_abs_distance",),
+    "object_rel_distance": ("object_rel_distance",),
+    "object_rel_direction": (
+        "object_rel_direction_easy",
+        "object_rel_direction_medium",
+        "object_rel_direction_hard",
+    ),
+    "obj_appearance_order": ("obj_appearance_order",),
+}
+NUMERICAL_TYPES = frozenset(
+    {"object_counting", "object_size_estimation", "room_size_estimation", "object_abs_distance"}
+)
+#: Structural or ill-defined labels that never become question targets.
+STRUCTURAL_LABELS = frozenset(
+    {
+        "wall",
+        "walls",
+        "floor",
+        "ceiling",
+        "object",
+        "objects",
+        "otherstructure",
+        "otherfurniture",
+        "otherprop",
+        "structure",
+        "remove",
+        "unknown",
+        "unlabeled",
+        "unlabelled",
+        "misc",
+        "stuff",
+    }
+)
+VARIANTS = ("paper", "vsibench")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Generator settings (defaults = the paper; ``variant="vsibench"`` switches every procedure to VSI-Bench)."""
+
+    variant: str = field(default="paper", metadata={"help": "'paper' (default) or 'vsibench'"})
+    floor_height: float = field(default=0.10, metadata={"help": "floor points: z within this (m) above the minimum"})
+    room_alpha: float = field(default=2.0, metadata={"help": "alpha of the paper's floor alpha shape (1/m)"})
+    vsibench_room_alpha: float = field(default=5.0, metadata={"help": "alpha of VSI-Bench's room alpha shape"})
+    vsibench_room_samples: int = field(default=10_000, metadata={"help": "points sampled for VSI-Bench room size"})
+    min_abs_distance: float = field(default=0.2, metadata={"help": "skip pairs closer than this (m, after rounding)"})
+    rel_distance_margin: float = field(default=0.15, metadata={"help": "ambiguity margin between distances (m)"})
+    rel_distance_margin_large_room: float = field(default=0.30, metadata={"help": "margin in rooms > large_room"})
+    large_room: float = field(default=40.0, metadata={"help": "room area (m^2) above which the larger margin applies"})
+    rel_distance_min: float = field(default=0.15, metadata={"help": "reject when the closest object is nearer (m)"})
+    direction_min_distance: float = field(default=0.3, metadata={"help": "reject triplets with a pair nearer (m)"})
+    direction_max_distance: float = field(default=5.0, metadata={"help": "reject triplets with a pair farther (m)"})
+    direction_margin_deg: float = field(default=10.0, metadata={"help": "reject angles this close to a boundary"})
+    appearance_min_pixels: int = field(default=500, metadata={"help": "pixels a category needs to count as seen"})
+    appearance_min_gap_s: float = field(default=1.0, metadata={"help": "first appearances at least this far apart"})
+    max_candidates: int = field(default=40, metadata={"help": "candidates examined per scene and question type"})
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"GeneratorConfig.variant must be one of {VARIANTS}, got {self.variant!r}")
+        for name in ("floor_height", "room_alpha", "vsibench_room_alpha", "direction_max_distance"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"GeneratorConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        if self.max_candidates < 1 or self.vsibench_room_samples < 4:
+            raise ValueError("GeneratorConfig.max_candidates must be >= 1 and vsibench_room_samples >= 4")
+        margin = self.direction_margin_deg
+        if not 0 <= margin < 45:
+            raise ValueError(f"GeneratorConfig.direction_margin_deg must be in [0, 45), got {margin}")
+
+
+@dataclass
+class Candidate:
+    """One generated question before filtering and letter assignment.
+
+    Attributes:
+        question_type: VSI-Bench question type.
+        question: Question text (VSI-Bench template).
+        answer: Numerical answer text (``"42"``, ``"3.1"``) or the text of the correct option.
+        choices: Multiple choice: every option text (correct one included) in canonical order; numerical: ``[]``.
+        meta: Provenance (objects, raw values, variant).
+    """
+
+    question_type: str
+    question: str
+    answer: str
+    choices: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Candidate:
+        return cls(d["question_type"], d["question"], d["answer"], list(d.get("choices", [])), dict(d.get("meta", {})))
+
+
+# --------------------------------------------------------------------------------------------- scene summaries
+
+
+def category_counts(scene: Scene) -> dict[str, int]:
+    """Instances per non-structural category (VSI-Bench metadata scenes carry their own ``object_counts``).
+
+    Example:
+        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
+        >>> box = AxisAlignedBox(np.zeros(3), np.ones(3)); obb = OrientedBox(np.full(3, .5), np.ones(3), np.eye(3))
+        >>> objs = [SceneObject(i, lab, lab, box, obb) for i, lab in enumerate(["chair", "chair", "wall", "bed"])]
+        >>> category_counts(Scene("s", objs))
+        {'chair': 2, 'bed': 1}
+    """
+    counts = getattr(scene, "object_counts", None)
+    if counts is None:
+        counts = Counter(o.label for o in scene.objects)
+    return {c: int(n) for c, n in counts.items() if c not in STRUCTURAL_LABELS and n > 0}
+
+
+def category_objects(scene: Scene) -> dict[str, list[SceneObject]]:
+    """Non-structural category -> its instances (first-seen order)."""
+    return {c: objs for c, objs in scene.objects_by_label().items() if c not in STRUCTURAL_LABELS}
+
+
+def unique_categories(scene: Scene) -> list[str]:
+    """Categories with exactly one instance (sorted), the targets of size, distance and direction questions."""
+    objs = category_objects(scene)
+    return sorted(c for c, n in category_counts(scene).items() if n == 1 and c in objs)
+
+
+# --------------------------------------------------------------------------------------------- answers
+
+
+def object_size_cm(obj: SceneObject, variant: str = "paper") -> int:
+    """Longest side in cm (integer): of the axis-aligned box (paper) or the minimal oriented box (VSI-Bench).
+
+    Example:
+        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
+        >>> o = SceneObject(0, "bed", "bed", AxisAlignedBox(np.zeros(3), np.array([2.0, 1.4, 0.5])),
+        ...                 OrientedBox(np.zeros(3), np.array([1.95, 1.5, 0.5]), np.eye(3)))
+        >>> object_size_cm(o), object_size_cm(o, "vsibench")
+        (200, 195)
+    """
+    side = np.max(obj.obb.axes_lengths) if variant == "vsibench" else np.max(obj.aabb.size)
+    return int(round(float(side) * 100))
+
+
+def room_size_m2(scene: Scene, config: GeneratorConfig, rng: np.random.Generator | None = None) -> float:
+    """Room floor area (m², unrounded): the metadata's value when known, else computed from the scene points."""
+    if scene.room_size is not None:
+        return float(scene.room_size)
+    if scene.points is None or len(scene.points) < 3:
+        raise ValueError(f"scene {scene.name}: no points to compute the room size from")
+    if config.variant == "vsibench":
+        return room_area_vsibench(
+            scene.points, rng=rng, n_samples=config.vsibench_room_samples, alpha=config.vsibench_room_alpha
+        )
+    return room_area_paper(scene.points, floor_height=config.floor_height, alpha=config.room_alpha)
+
+
+class DistanceCache:
+    """Category-to-category distances of a scene (minimum over instances), computed once per pair.
+
+    ``paper``: exact distance between axis-aligned boxes. ``vsibench``: VSI-Bench's 5 cm grid inside the oriented
+    boxes (:func:`~spatial_r1_eval.generation.geometry.grid_box_distance`).
+    """
+
+    def __init__(self, scene: Scene, variant: str = "paper") -> None:
+        self.groups = category_objects(scene)
+        self.variant = variant
+        self._cache: dict[tuple[str, str], float] = {}
+
+    def __call__(self, a: str, b: str) -> float:
+        key = (a, b) if a <= b else (b, a)
+        if key not in self._cache:
+            ga, gb = self.groups[key[0]], self.groups[key[1]]
+            if self.variant == "vsibench":
+                d = min(geometry.grid_box_distance(x.obb, y.obb) for x in ga for y in gb)
+            else:
+                d = float(geometry.aabb_distance_matrix([x.aabb for x in ga], [y.aabb for y in gb]).min())
+            self._cache[key] = d
+        return self._cache[key]
+
+
+def _sector(angle: float, question_type: str) -> str:
+    if question_type == "object_rel_direction_hard":
+        return ("front-left", "back-left", "back-right", "front-right")[min(int(angle // 90), 3)]
+    if angle < 135:
+        return "left"
+    return "back" if angle < 225 else "right"
+
+
+def direction_label(
+    angle: float, question_type: str, *, variant: str = "paper", margin: float = 10.0, vertex_angles=None
+) -> tuple[str | None, str]:
+    """Answer of a direction question from the CCW angle P→O to P→Q (degrees), or ``(None, reason)``.
+
+    easy: paper = sign of the cross product (left when 0 < angle < 180), rejected within ``margin`` of 0°/180°;
+    VSI-Bench = left [0, 135), right [225, 360), "back" and the ±10° bands around 0/135/225/360 rejected.
+    medium: left [0, 135), back [135, 225), right [225, 360). hard: front-left [0, 90), back-left [90, 180),
+    back-right [180, 270), front-right [270, 360). VSI-Bench also rejects when more than two of the query box's
+    8 corners (``vertex_angles``) fall in another sector than its centre, and for hard only near the upper edge
+    of each quadrant (its rule); the paper variant rejects within ``margin`` of every boundary.
+
+    Example:
+        >>> direction_label(30.0, "object_rel_direction_easy"), direction_label(200.0, "object_rel_direction_easy")
+        (('left', ''), ('right', ''))
+        >>> direction_label(150.0, "object_rel_direction_medium"), direction_label(95.0, "object_rel_direction_hard")
+        (('back', ''), ('back-left', ''))
+        >>> direction_label(178.0, "object_rel_direction_easy")
+        (None, 'near_collinear')
+    """
+    if question_type not in DIRECTION_CHOICES:
+        raise ValueError(f"not a direction question type: {question_type!r}")
+    if variant == "vsibench":
+        if vertex_angles is not None:
+            centre = _sector(angle, question_type)
+            if sum(_sector(a, question_type) != centre for a in vertex_angles) > 2:
+                return None, "query_box_straddles_sectors"
+        if question_type == "object_rel_direction_hard":
+            if 90 - (angle % 90) < margin:
+                return None, "near_sector_boundary"
+        elif np.min(np.abs(angle - np.array([0.0, 135.0, 225.0, 360.0]))) < margin:
+            return None, "near_sector_boundary"
+        label = _sector(angle, question_type)
+        if question_type == "object_rel_direction_easy" and label == "back":
+            return None, "behind"
+        return label, ""
+    if question_type == "object_rel_direction_easy":
+        if min(angle % 180, 180 - angle % 180) < margin:
+            return None, "near_collinear"
+        return ("left" if angle < 180 else "right"), ""
+    bounds = [0.0, 90.0, 180.0, 270.0, 360.0] if question_type.endswith("hard") else [0.0, 135.0, 225.0, 360.0]
+    if np.min(np.abs(angle - np.array(bounds))) < margin:
+        return None, "near_sector_boundary"
+    return _sector(angle, question_type), ""
+
+
+def first_appearance_times(scene: Scene, min_pixels: int = 500, categories: Sequence[str] | None = None):
+    """Category -> time (s) of the first frame whose label image shows at least ``min_pixels`` of it.
+
+    Label ids map to names through ``scene.label_id_to_category``; structural labels are ignored; only
+    ``categories`` (default: the scene's annotated non-structural categories) are tracked. Frames without
+    label images are skipped.
+    """
+    wanted = set(categories if categories is not None else category_objects(scene))
+    id_to_cat = {i: c for i, c in scene.label_id_to_category.items() if c in wanted}
+    times: dict[str, float] = {}
+    for frame in scene.frames:
+        if frame.load_labels is None:
+            continue
+        labels = np.asarray(frame.load_labels())
+        counts = np.bincount(labels.ravel().astype(np.int64))
+        for label_id in np.flatnonzero(counts >= min_pixels):
+            cat = id_to_cat.get(int(label_id))
+            if cat is not None and cat not in times:
+                times[cat] = float(frame.timestamp)
+        if len(times) == len(set(id_to_cat.values())):
+            break
+    return times
+
+
+# --------------------------------------------------------------------------------------------- generators
+
+Rejections = Counter
+
+
+def _fmt1(x: float) -> str:
+    return f"{round(float(x), 1):.1f}"
+
+
+def gen_counting(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    out = []
+    for cat, n in sorted(category_counts(scene).items()):
+        if n < 2:
+            rej[("object_counting", "single_instance")] += 1
+            continue
+        q = TEMPLATES["object_counting"].format(category=cat)
+        out.append(Candidate("object_counting", q, str(n), meta={"category": cat, "value": n}))
+    return out
+
+
+def gen_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    groups, out = category_objects(scene), []
+    for cat in unique_categories(scene):
+        obj = groups[cat][0]
+        cm = object_size_cm(obj, config.variant)
+        if cm <= 0:
+            rej[("object_size_estimation", "non_positive_answer")] += 1
+            continue
+        q = TEMPLATES["object_size_estimation"].format(category=cat)
+        meta = {"category": cat, "object_id": obj.object_id, "value": cm}
+        out.append(Candidate("object_size_estimation", q, str(cm), meta=meta))
+    return out
+
+
+def gen_room_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    area = room_size_m2(scene, config, rng)
+    if round(area, 1) <= 0:
+        rej[("room_size_estimation", "non_positive_answer")] += 1
+        return []
+    meta = {"value": round(area, 6), "method": config.variant}
+    return [Candidate("room_size_estimation", TEMPLATES["room_size_estimation"], _fmt1(area), meta=meta)]
+
+
+def gen_abs_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    dist, out = DistanceCache(scene, config.variant), []
+    pairs = list(itertools.combinations(unique_categories(scene), 2))
+    for i in rng.permutation(len(pairs))[: config.max_candidates]:
+        a, b = pairs[i] if rng.random() < 0.5 else pairs[i][::-1]
+        d = dist(a, b)
+        if round(d, 1) < config.min_abs_distance:
+            rej[("object_abs_distance", "too_close")] += 1
+            continue
+        q = TEMPLATES["object_abs_distance"].format(object1=a, object2=b)
+        out.append(Candidate("object_abs_distance", q, _fmt1(d), meta={"categories": [a, b], "value": round(d, 6)}))
+    return out
+
+
+def gen_rel_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    qt = "object_rel_distance"
+    dist, cats, out = DistanceCache(scene, config.variant), sorted(category_objects(scene)), []
+    uniques = unique_categories(scene)
+    if not uniques or len(cats) < 5:
+        rej[(qt, "too_few_categories")] += 1
+        return out
+    room = scene.room_size if scene.room_size is not None else scene.__dict__.get("room_size_m2")
+    if room is None and config.variant == "paper" and scene.points is not None and len(scene.points) >= 3:
+        room = room_size_m2(scene, config)
+    margin = config.rel_distance_margin
+    if config.variant == "paper" and room is not None and room > config.large_room:
+        margin = config.rel_distance_margin_large_room
+    for _ in range(config.max_candidates):
+        target = uniques[int(rng.integers(len(uniques)))]
+        others = [c for c in cats if c != target]
+        choice = [others[i] for i in sorted(rng.choice(len(others), size=4, replace=False))]
+        d = np.array([dist(target, c) for c in choice])
+        order = np.argsort(d, kind="stable")
+        if config.variant == "vsibench":
+            if d.min() < config.rel_distance_min:
+                rej[(qt, "closest_too_close")] += 1
+                continue
+            if np.min(np.abs(d[:, None] - d[None])[np.triu_indices(4, 1)]) <= config.rel_distance_margin:
+                rej[(qt, "ambiguous")] += 1
+                continue
+        elif d[order[1]] - d[order[0]] <= margin:
+            rej[(qt, "ambiguous")] += 1
+            continue
+        shuffled = [choice[i] for i in rng.permutation(4)]
+        q = TEMPLATES[qt].format(
+            choice_a=shuffled[0], choice_b=shuffled[1], choice_c=shuffled[2], choice_d=shuffled[3], category=target
+        )
+        meta = {"category": target, "distances": {c: round(float(x), 6) for c, x in zip(choice, d, strict=True)}}
+        out.append(Candidate(qt, q, choice[order[0]], choices=shuffled, meta=meta))
+    return out
+
+
+def _centroid(obj: SceneObject, variant: str) -> np.ndarray:
+    return np.asarray(obj.obb.centroid if variant == "vsibench" else obj.aabb.centroid, dtype=float)
+
+
+def gen_rel_direction(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    groups, uniques, out = category_objects(scene), unique_categories(scene), []
+    if len(uniques) < 3:
+        rej[("object_rel_direction", "too_few_unique_objects")] += 1
+        return out
+    dist = DistanceCache(scene, config.variant)
+    triples = list(itertools.combinations(uniques, 3))
+    for i in rng.permutation(len(triples))[: config.max_candidates]:
+        a, b, c = triples[i]
+        objs = {k: groups[k][0] for k in (a, b, c)}
+        if config.variant == "vsibench":
+            pair_d = [dist(a, b), dist(a, c), dist(b, c)]
+        else:
+            cen = {k: _centroid(o, "paper") for k, o in objs.items()}
+            pair_d = [float(np.linalg.norm(cen[x] - cen[y])) for x, y in ((a, b), (a, c), (b, c))]
+        if min(pair_d) < config.direction_min_distance or max(pair_d) > config.direction_max_distance:
+            rej[("object_rel_direction", "trivial_distance")] += 1
+            continue
+        for p, o, q in ((a, b, c), (a, c, b), (b, a, c)):
+            pc, oc, qc = (_centroid(objs[k], config.variant) for k in (p, o, q))
+            angle = float(geometry.ccw_angle_deg(pc, oc, qc))
+            vertex_angles = None
+            if config.variant == "vsibench":
+                vertex_angles = [float(geometry.ccw_angle_deg(pc, oc, v)) for v in objs[q].obb.corners()]
+            for qt in DIRECTION_CHOICES:
+                label, reason = direction_label(
+                    angle, qt, variant=config.variant, margin=config.direction_margin_deg, vertex_angles=vertex_angles
+                )
+                if label is None:
+                    rej[(qt, reason)] += 1
+                    continue
+                text = TEMPLATES[qt].format(positioning=p, orienting=o, querying=q)
+                meta = {"positioning": p, "orienting": o, "querying": q, "angle_deg": round(angle, 6)}
+                out.append(Candidate(qt, text, label, choices=list(DIRECTION_CHOICES[qt]), meta=meta))
+    return out
+
+
+def gen_appearance_order(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+    qt = "obj_appearance_order"
+    if not scene.frames:
+        rej[(qt, "no_frames")] += 1
+        return []
+    times = first_appearance_times(scene, config.appearance_min_pixels)
+    cats = sorted(times)
+    if len(cats) < 4:
+        rej[(qt, "fewer_than_4_categories_seen")] += 1
+        return []
+    combos = list(itertools.combinations(cats, 4))
+    out = []
+    for i in rng.permutation(len(combos))[: config.max_candidates]:
+        combo = list(combos[i])
+        t = np.array([times[c] for c in combo])
+        if config.variant == "vsibench":
+            secs = np.round(t)  # VSI-Bench rounds first-appearance times to whole seconds
+            close = np.min(np.abs(secs[:, None] - secs[None])[np.triu_indices(4, 1)]) <= 1
+        else:
+            close = np.min(np.abs(t[:, None] - t[None])[np.triu_indices(4, 1)]) < config.appearance_min_gap_s
+        if close:
+            rej[(qt, "appearances_too_close")] += 1
+            continue
+        ordered = [combo[j] for j in np.argsort(t, kind="stable")]
+        correct = ", ".join(ordered)
+        distractors: list[str] = []
+        while len(distractors) < 3:
+            perm = ", ".join(combo[j] for j in rng.permutation(4))
+            if perm != correct and perm not in distractors:
+                distractors.append(perm)
+        mention = [combo[j] for j in rng.permutation(4)]
+        q = TEMPLATES[qt].format(choice_a=mention[0], choice_b=mention[1], choice_c=mention[2], choice_d=mention[3])
+        meta = {"first_seen_s": {c: round(times[c], 4) for c in combo}}
+        out.append(Candidate(qt, q, correct, choices=[correct, *distractors], meta=meta))
+    return out
+
+
+GENERATORS: dict[str, Callable[[Scene, GeneratorConfig, np.random.Generator, Rejections], list[Candidate]]] = {
+    "object_counting": gen_counting,
+    "object_size_estimation": gen_size,
+    "room_size_estimation": gen_room_size,
+    "object_abs_distance": gen_abs_distance,
+    "object_rel_distance": gen_rel_distance,
+    "object_rel_direction": gen_rel_direction,
+    "obj_appearance_order": gen_appearance_order,
+}
+
+
+def resolve_tasks(tasks: Sequence[str] | None) -> list[str]:
+    """Validate ``--tasks`` names (tasks or question types) and return task names in canonical order.
+
+    Example:
+        >>> resolve_tasks(["object_rel_direction_easy", "object_counting"])
+        ['object_counting', 'object_rel_direction']
+    """
+    if not tasks:
+        return list(TASKS)
+    wanted = set()
+    for t in tasks:
+        hits = [name for name, qts in TASKS.items() if t == name or t in qts]
+        if not hits:
+            raise ValueError(f"unknown task {t!r}; choose from {', '.join(TASKS)}")
+        wanted.update(hits)
+    return [t for t in TASKS if t in wanted]
+
+
+def scene_rng(seed: int, scene_name: str, task: str) -> np.random.Generator:
+    """The random generator of one (scene, task): independent of scene order, workers and the other tasks."""
+    return np.random.default_rng([int(seed), zlib.crc32(scene_name.encode()), zlib.crc32(task.encode())])
+
+
+def generate_scene(
+    scene: Scene, tasks: Sequence[str] | None = None, config: GeneratorConfig | None = None, seed: int = 0
+) -> tuple[list[Candidate], Counter]:
+    """All candidate questions of one scene for ``tasks`` (default: all seven), and rejections by (type, reason).
+
+    Room size is computed first so the relative-distance margin can depend on it.
+    """
+    config = config or GeneratorConfig()
+    rej: Counter = Counter()
+    out: list[Candidate] = []
+    for task in resolve_tasks(tasks):
+        cands = GENERATORS[task](scene, config, scene_rng(seed, scene.name, task), rej)
+        if task == "room_size_estimation" and cands:
+            scene.__dict__["room_size_m2"] = cands[0].meta["value"]
+        for c in cands:
+            c.meta.setdefault("variant", config.variant)
+        out.extend(cands)
+    return out, rej

@@ -1,0 +1,87 @@
+"""Scenes from VSI-Bench's ``meta_info/*_meta_info_val.json`` (boxes, counts and room size; no points, no frames).
+
+Each category's boxes become :class:`~spatial_r1_eval.generation.scene.SceneObject` instances whose oriented box
+is VSI-Bench's (``centroid``, ``axesLengths``, ``normalizedAxes`` as rows) and whose axis-aligned box is its
+``min``/``max``. ``object_counts`` is kept as given (a few categories list more boxes than their count, e.g. two
+printer boxes with count 1; VSI-Bench then uses the first box for directions and all boxes for distances).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox, Scene, SceneObject
+
+from spatial_r1_eval.files import read_json
+
+
+@dataclass
+class MetaScene(Scene):
+    """A :class:`Scene` built from VSI-Bench metadata, with its ``object_counts`` (category -> instances)."""
+
+    object_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _vec(values: Any, n: int, where: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float).reshape(-1)
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{where}: expected {n} finite numbers, got {values!r}")
+    return arr
+
+
+def scene_from_meta(name: str, info: dict[str, Any], dataset: str = "scannet", source: str = "<meta>") -> MetaScene:
+    """Build a :class:`MetaScene` from one scene entry of a VSI-Bench meta_info file.
+
+    Example:
+        >>> box = {"centroid": [0, 0, 0.5], "axesLengths": [1, 2, 1], "normalizedAxes": [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        ...        "min": [-0.5, -1, 0], "max": [0.5, 1, 1]}
+        >>> s = scene_from_meta("s0", {"room_size": 12.34, "object_counts": {"bed": 1}, "object_bbox": {"bed": [box]}})
+        >>> s.objects[0].label, s.object_counts, s.room_size, s.objects[0].obb.axes_lengths.tolist()
+        ('bed', {'bed': 1}, 12.34, [1.0, 2.0, 1.0])
+    """
+    objects = []
+    for category, boxes in (info.get("object_bbox") or {}).items():
+        for k, b in enumerate(boxes):
+            where = f"{source}: scene {name!r} category {category!r} box {k}"
+            try:
+                obb = OrientedBox(
+                    _vec(b["centroid"], 3, where + " centroid"),
+                    _vec(b["axesLengths"], 3, where + " axesLengths"),
+                    _vec(b["normalizedAxes"], 9, where + " normalizedAxes").reshape(3, 3),
+                )
+                aabb = AxisAlignedBox(_vec(b["min"], 3, where + " min"), _vec(b["max"], 3, where + " max"))
+            except KeyError as e:
+                raise ValueError(f"{where}: missing field {e.args[0]!r}") from None
+            objects.append(SceneObject(k, category, category, aabb, obb))
+    counts = {str(c): int(n) for c, n in (info.get("object_counts") or {}).items()}
+    room = info.get("room_size")
+    return MetaScene(
+        name=name,
+        objects=objects,
+        room_size=None if room is None else float(room),
+        dataset=str(info.get("dataset", dataset)),
+        object_counts=counts,
+    )
+
+
+def load_meta_dir(meta_dir: str | os.PathLike[str]) -> dict[tuple[str, str], MetaScene]:
+    """All scenes of every ``<dataset>_meta_info_val.json`` in ``meta_dir``, keyed by ``(dataset, scene_name)``."""
+    meta_dir = Path(meta_dir)
+    if not meta_dir.is_dir():
+        raise FileNotFoundError(f"{meta_dir}: no such meta_info folder")
+    files = sorted(meta_dir.glob("*_meta_info_val.json"))
+    if not files:
+        raise FileNotFoundError(f"{meta_dir}: no *_meta_info_val.json files")
+    scenes: dict[tuple[str, str], MetaScene] = {}
+    for path in files:
+        dataset = path.name[: -len("_meta_info_val.json")]
+        data = read_json(path)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a JSON object of scenes, got {type(data).__name__}")
+        for name, info in data.items():
+            scenes[(dataset, name)] = scene_from_meta(name, info, dataset, str(path))
+    return scenes
