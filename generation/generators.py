@@ -251,7 +251,7 @@ def direction_label(
     Example:
         >>> direction_label(30.0, "object_rel_direction_easy"), direction_label(200.0, "object_rel_direction_easy")
         (('left', ''), ('right', ''))
-        >>> direction_label(150.0, "object_rel_direction_medium"), direction_label(95.0, "object_rel_direction_hard")
+        >>> direction_label(150.0, "object_rel_direction_medium"), direction_label(125.0, "object_rel_direction_hard")
         (('back', ''), ('back-left', ''))
         >>> direction_label(178.0, "object_rel_direction_easy")
         (None, 'near_collinear')
