@@ -24,7 +24,9 @@ p.sub{color:#555;margin:0 0 16px}
 table{border-collapse:collapse;font-size:13px}
 th,td{padding:5px 8px;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
-th{background:#f4f6f8;cursor:pointer;user-select:none;position:sticky;top:0}
+th{background:#f4f6f8;cursor:pointer;user-select:none;position:sticky;top:0;white-space:normal;max-width:96px;
+vertical-align:bottom}
+div.scroll{overflow-x:auto}
 th:hover{background:#e8edf2}
 th.sorted-desc::after{content:" \\25BC";font-size:10px}th.sorted-asc::after{content:" \\25B2";font-size:10px}
 tr.run td{background:#f3f9ff}tr.reference td:first-child{color:#333}
@@ -44,22 +46,23 @@ _JS = """
     var v=cell.getAttribute("data-value");
     return v===null||v===""?null:parseFloat(v);
   }
-  for(var i=0;i<heads.length;i++){(function(col){
-    heads[col].addEventListener("click",function(){
-      var th=heads[col];
-      var desc=!th.classList.contains("sorted-desc");
-      for(var k=0;k<heads.length;k++){heads[k].classList.remove("sorted-desc","sorted-asc");}
-      th.classList.add(desc?"sorted-desc":"sorted-asc");
-      var numeric=col>0, body=table.tBodies[0];
-      var rows=Array.prototype.slice.call(body.rows);
-      rows.sort(function(a,b){
-        var x=key(a.cells[col],numeric), y=key(b.cells[col],numeric);
-        if(x===y){return 0;} if(x===null){return 1;} if(y===null){return -1;}
-        return (x<y?-1:1)*(desc?-1:1);
-      });
-      rows.forEach(function(r){body.appendChild(r);});
+  function sortBy(col,desc){
+    for(var k=0;k<heads.length;k++){heads[k].classList.remove("sorted-desc","sorted-asc");}
+    heads[col].classList.add(desc?"sorted-desc":"sorted-asc");
+    var numeric=col>0, body=table.tBodies[0];
+    var rows=Array.prototype.slice.call(body.rows);
+    rows.sort(function(a,b){
+      var x=key(a.cells[col],numeric), y=key(b.cells[col],numeric);
+      if(x===y){return 0;} if(x===null){return 1;} if(y===null){return -1;}
+      return (x<y?-1:1)*(desc?-1:1);
     });
+    rows.forEach(function(r){body.appendChild(r);});
+  }
+  for(var i=0;i<heads.length;i++){(function(col){
+    heads[col].addEventListener("click",function(){sortBy(col,!heads[col].classList.contains("sorted-desc"));});
   })(i);}
+  var m=/^#sort=(\\d+)(-asc)?$/.exec(window.location.hash);
+  if(m&&+m[1]<heads.length){sortBy(+m[1],!m[2]);}
 })();
 """
 
@@ -93,6 +96,9 @@ def render_html(
 ) -> str:
     """The whole page as one string.
 
+    Clicking a header sorts by that column (again: reverse); ``page.html#sort=9`` opens it sorted by column 9
+    (Overall) descending, ``#sort=9-asc`` ascending.
+
     Args:
         board: The table.
         title: Page heading.
@@ -119,8 +125,8 @@ def render_html(
         + (f"(&plusmn;&Delta;) vs baseline <b>{html.escape(board.baseline)}</b>. " if board.baseline else "")
         + ("Small brackets: 95% bootstrap CI." if any(r.ci for r in board.rows) else "")
         + "</p>",
-        f'<table id="leaderboard"><thead><tr><th>Model</th>{head}</tr></thead>',
-        "<tbody>" + "\n".join(body) + "</tbody></table>",
+        f'<div class="scroll"><table id="leaderboard"><thead><tr><th>Model</th>{head}</tr></thead>',
+        "<tbody>" + "\n".join(body) + "</tbody></table></div>",
     ]
     issues = board.consistency_issues()
     if issues:

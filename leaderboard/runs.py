@@ -89,6 +89,8 @@ class TaskRun:
         scores: Column -> score in [0, 1], ``None`` where the task has no questions / no metric.
         samples: Per-question scores when the run was logged with ``--log_samples``.
         n_questions: lmms-eval's effective sample count for the task (``n-samples``), if recorded.
+        model_args: lmms-eval's ``--model_args`` string (used to tell apart rows of the same model).
+        notes: Disagreements found between the results JSON and the sample log.
     """
 
     name: str
@@ -99,6 +101,7 @@ class TaskRun:
     scores: dict[str, float | None]
     samples: Samples | None = None
     n_questions: int | None = None
+    model_args: str = ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -223,6 +226,12 @@ def _model_name(results: dict[str, Any], results_path: Path) -> str:
     return name or results_path.parent.name
 
 
+def _model_args(results: dict[str, Any]) -> str:
+    config = results.get("config") if isinstance(results.get("config"), dict) else {}
+    args = config.get("model_args") or ""
+    return args if isinstance(args, str) else ",".join(f"{k}={v}" for k, v in sorted(dict(args).items()))
+
+
 def read_results_file(path: str | os.PathLike[str], *, with_samples: bool = True) -> list[TaskRun]:
     """The VSI-Bench-style task runs recorded in one ``*_results.json`` (with their sample logs when present).
 
@@ -253,6 +262,7 @@ def read_results_file(path: str | os.PathLike[str], *, with_samples: bool = True
             results_path=path,
             scores=scores,
             n_questions=int(n) if isinstance(n, int) else None,
+            model_args=_model_args(results),
         )
         samples_path = path.with_name(f"{date_id}_samples_{task}.jsonl")
         if with_samples and samples_path.is_file():
@@ -310,12 +320,14 @@ def read_runs(paths: Iterable[str | os.PathLike[str]], *, with_samples: bool = T
 
 
 def _make_names_unique(runs: Sequence[TaskRun]) -> None:
-    counts: dict[str, int] = {}
-    for r in runs:
-        counts[r.name] = counts.get(r.name, 0) + 1
-    for r in runs:
-        if counts[r.name] > 1:
-            r.name = f"{r.name} @ {r.date_id}"
+    """Disambiguate equal names: first by the model arguments, then by the date id, then by a number."""
+    for suffix in (lambda r: f" [{r.model_args}]" if r.model_args else "", lambda r: f" @ {r.date_id}"):
+        counts: dict[str, int] = {}
+        for r in runs:
+            counts[r.name] = counts.get(r.name, 0) + 1
+        for r in runs:
+            if counts[r.name] > 1:
+                r.name += suffix(r)
     seen: dict[str, int] = {}
     for r in runs:  # same model, task and date id in two folders: number them
         if r.name in seen:
