@@ -1,0 +1,215 @@
+"""Filtering and balance of generated questions (paper §2.3), record assembly and the summary report.
+
+Order of the filters (each rejection is counted by question type and reason):
+
+1. ``duplicate`` — the same question text twice in a scene;
+2. ``non_positive_answer`` — numerical answers must be > 0;
+3. ``per_scene_cap`` — at most ``per_scene_cap`` questions per scene and question type (seeded choice);
+4. ``max_per_task`` — at most ``max_per_task`` questions per question type over the dataset (seeded choice);
+5. letters — the correct option of each multiple-choice question goes to the letter used least so far for
+   that question type (ties broken by a seeded draw), the other options in a seeded order: answers are
+   balanced over A–D (A–B for easy direction, A–C for medium).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from spatial_r1_eval.generation.generators import NUMERICAL_TYPES, QUESTION_TYPES, Candidate
+
+LETTERS = "ABCDEFGH"
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Caps and seed of the selection."""
+
+    per_scene_cap: int = field(default=10, metadata={"help": "questions per scene and question type"})
+    max_per_task: int | None = field(default=None, metadata={"help": "questions per question type overall"})
+    seed: int = field(default=0, metadata={"help": "seed of every choice and letter draw"})
+
+    def __post_init__(self) -> None:
+        if self.per_scene_cap < 1:
+            raise ValueError(f"FilterConfig.per_scene_cap must be >= 1, got {self.per_scene_cap}")
+        if self.max_per_task is not None and self.max_per_task < 1:
+            raise ValueError(f"FilterConfig.max_per_task must be >= 1, got {self.max_per_task}")
+
+
+def record_id(scene: str, question_type: str, question: str) -> str:
+    """Stable record id from scene, type and question text.
+
+    Example:
+        >>> record_id("scene0000_00", "object_counting", "How many chair(s) are in this room?")
+        'sr-scene0000_00-object_counting-3e0cb4819d'
+    """
+    digest = hashlib.sha1(question.encode()).hexdigest()[:10]
+    return f"sr-{scene}-{question_type}-{digest}"
+
+
+def _rng(seed: int, *keys: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), *(zlib.crc32(k.encode()) for k in keys)])
+
+
+def _is_positive(c: Candidate) -> bool:
+    try:
+        return float(c.answer) > 0
+    except ValueError:
+        return False
+
+
+def select(
+    scene_candidates: Mapping[str, Iterable[Candidate]], config: FilterConfig, dataset: str = "scannet"
+) -> tuple[list[dict[str, Any]], Counter]:
+    """Filter, cap and letter-balance the candidates of all scenes into VSI-Bench-compatible records.
+
+    Args:
+        scene_candidates: scene name -> its candidates (any order; scenes are processed sorted by name).
+        config: caps and seed.
+        dataset: the records' ``dataset`` field and video folder.
+
+    Returns:
+        Records (sorted by scene, question type, id) and rejections ``{(question_type, reason): n}``.
+
+    Example:
+        >>> cands = {"s1": [Candidate("object_counting", "How many chair(s) are in this room?", "3"),
+        ...                 Candidate("object_counting", "How many chair(s) are in this room?", "3")]}
+        >>> recs, rej = select(cands, FilterConfig())
+        >>> [r["ground_truth"] for r in recs], dict(rej)
+        (['3'], {('object_counting', 'duplicate'): 1})
+    """
+    rej: Counter = Counter()
+    kept: dict[str, list[tuple[str, Candidate]]] = defaultdict(list)  # question_type -> (scene, candidate)
+    for scene in sorted(scene_candidates):
+        seen: set[tuple[str, str]] = set()
+        by_type: dict[str, list[Candidate]] = defaultdict(list)
+        for c in scene_candidates[scene]:
+            key = (c.question_type, c.question)
+            if key in seen:
+                rej[(c.question_type, "duplicate")] += 1
+                continue
+            seen.add(key)
+            if c.question_type in NUMERICAL_TYPES and not _is_positive(c):
+                rej[(c.question_type, "non_positive_answer")] += 1
+                continue
+            by_type[c.question_type].append(c)
+        for qt in sorted(by_type):
+            cands = sorted(by_type[qt], key=lambda c: c.question)
+            if len(cands) > config.per_scene_cap:
+                pick = sorted(_rng(config.seed, "cap", scene, qt).choice(len(cands), config.per_scene_cap, False))
+                rej[(qt, "per_scene_cap")] += len(cands) - config.per_scene_cap
+                cands = [cands[i] for i in pick]
+            kept[qt].extend((scene, c) for c in cands)
+    records = []
+    for qt in sorted(kept, key=lambda t: QUESTION_TYPES.index(t) if t in QUESTION_TYPES else 99):
+        items = kept[qt]
+        if config.max_per_task is not None and len(items) > config.max_per_task:
+            pick = sorted(_rng(config.seed, "max", qt).choice(len(items), config.max_per_task, replace=False))
+            rej[(qt, "max_per_task")] += len(items) - config.max_per_task
+            items = [items[i] for i in pick]
+        letter_rng = _rng(config.seed, "letters", qt)
+        letter_counts: Counter = Counter()
+        for scene, c in items:
+            records.append(_record(scene, c, dataset, letter_rng, letter_counts))
+    records.sort(key=lambda r: (r["scene_name"], QUESTION_TYPES.index(r["question_type"]), r["id"]))
+    return records, rej
+
+
+def _record(scene: str, c: Candidate, dataset: str, rng: np.random.Generator, counts: Counter) -> dict[str, Any]:
+    options: list[str] = []
+    truth = c.answer
+    if c.choices:
+        n = len(c.choices)
+        letters = LETTERS[:n]
+        least = min(counts[x] for x in letters)
+        target = [x for x in letters if counts[x] == least][
+            int(rng.integers(sum(counts[x] == least for x in letters)))
+        ]
+        others = [x for x in c.choices if x != c.answer]
+        others = [others[i] for i in rng.permutation(len(others))]
+        pos = letters.index(target)
+        ordered = others[:pos] + [c.answer] + others[pos:]
+        options = [f"{letters[i]}. {text}" for i, text in enumerate(ordered)]
+        counts[target] += 1
+        truth = target
+    meta = dict(c.meta)
+    if c.choices:
+        meta["answer_text"] = c.answer
+    return {
+        "id": record_id(scene, c.question_type, c.question),
+        "dataset": dataset,
+        "scene_name": scene,
+        "question_type": c.question_type,
+        "question": c.question,
+        "options": options,
+        "ground_truth": truth,
+        "video": f"{dataset}/{scene}.mp4",
+        "meta": meta,
+    }
+
+
+def build_report(
+    records: list[dict[str, Any]], rejections: Counter, scenes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Summary: counts per question type, answer histograms (letters; numerical: 10 bins), rejections by reason.
+
+    Example:
+        >>> rep = build_report([{"question_type": "object_counting", "ground_truth": "3", "options": []}], Counter())
+        >>> rep["counts"], rep["total"]
+        ({'object_counting': 1}, 1)
+    """
+    counts = Counter(r["question_type"] for r in records)
+    hist: dict[str, Any] = {}
+    for qt in sorted(counts):
+        answers = [r["ground_truth"] for r in records if r["question_type"] == qt]
+        if qt in NUMERICAL_TYPES:
+            values = np.array([float(a) for a in answers])
+            n, edges = np.histogram(values, bins=min(10, max(1, len(set(answers)))))
+            hist[qt] = [[round(float(edges[i]), 3), round(float(edges[i + 1]), 3), int(n[i])] for i in range(len(n))]
+        else:
+            hist[qt] = dict(sorted(Counter(answers).items()))
+    rejected: dict[str, dict[str, int]] = defaultdict(dict)
+    for (qt, reason), n in sorted(rejections.items()):
+        rejected[qt][reason] = int(n)
+    return {
+        "total": len(records),
+        "counts": {qt: counts[qt] for qt in QUESTION_TYPES if qt in counts},
+        "answer_histograms": hist,
+        "rejected": dict(rejected),
+        "scenes": dict(scenes or {}),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """Printable table of a report: per question type, questions, answer letters / range, rejections."""
+    from tabulate import tabulate
+
+    rows = []
+    qts = [qt for qt in QUESTION_TYPES if qt in report["counts"] or qt in report["rejected"]]
+    for qt in qts:
+        h = report["answer_histograms"].get(qt)
+        if isinstance(h, dict):
+            answers = " ".join(f"{k}:{v}" for k, v in h.items())
+        elif h:
+            answers = f"{h[0][0]:g}..{h[-1][1]:g}"
+        else:
+            answers = ""
+        rej = ", ".join(f"{k} {v}" for k, v in report["rejected"].get(qt, {}).items())
+        rows.append([qt, report["counts"].get(qt, 0), answers, rej])
+    table = tabulate(rows, headers=["question_type", "questions", "answers", "rejected"])
+    scenes = report.get("scenes", {})
+    lines = [table, f"total: {report['total']} questions"]
+    if scenes:
+        lines.append(
+            f"scenes: {scenes.get('ok', 0)} ok, {len(scenes.get('failed', {}))} failed, "
+            f"{len(scenes.get('excluded', []))} excluded, {len(scenes.get('without_frames', []))} without frames "
+            "(no appearance-order questions, no video)"
+        )
+        for name, err in sorted(scenes.get("failed", {}).items()):
+            lines.append(f"  failed {name}: {err}")
+    return "\n".join(lines)

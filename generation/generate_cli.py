@@ -1,0 +1,54 @@
+"""Generate the SR dataset (seven spatial tasks) from ScanNet scans: filtered, balanced, exported.
+
+``spatial-r1 generate --scannet ROOT --out DIR [--scenes ...] [--tasks ...] [--workers N] [--seed S]
+[--max-per-task K] [--per-scene-cap C] [--exclude-scenes FILE] [--variant paper|vsibench] [--no-videos]
+[--ray ADDRESS]`` writes ``sr.jsonl``, ``sr_train.jsonl``, ``sr.parquet``, ``videos/scannet/<scene>.mp4`` and
+``report.json`` into DIR and prints the report table. Re-running resumes (finished scenes are cached in
+``DIR/.cache``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scannet", required=True, help="ScanNet root (holds scans/<scene>/ and the label TSV)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--scenes", nargs="+", default=None, help="scene names (default: every scene in scans/)")
+    parser.add_argument("--tasks", nargs="+", default=None, help="tasks or question types (default: all seven)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes over scenes")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    parser.add_argument("--max-per-task", type=int, default=None, help="cap per question type over the dataset")
+    parser.add_argument("--per-scene-cap", type=int, default=10, help="cap per scene and question type")
+    parser.add_argument("--exclude-scenes", default=None, help="scene list never to use (e.g. scannetv2_val.txt)")
+    parser.add_argument("--variant", default="paper", choices=("paper", "vsibench"), help="generator procedures")
+    parser.add_argument("--no-videos", action="store_true", help="do not export videos/scannet/<scene>.mp4")
+    parser.add_argument("--ray", default=None, metavar="ADDRESS", help="run scene jobs on this Ray cluster")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from spatial_r1_eval.generation.filters import format_report
+    from spatial_r1_eval.generation.generators import GeneratorConfig
+    from spatial_r1_eval.generation.pipeline import generate
+
+    report = generate(
+        args.scannet,
+        args.out,
+        scenes=args.scenes,
+        tasks=args.tasks,
+        seed=args.seed,
+        workers=args.workers,
+        max_per_task=args.max_per_task,
+        exclude_scenes=args.exclude_scenes,
+        videos=not args.no_videos,
+        per_scene_cap=args.per_scene_cap,
+        config=GeneratorConfig(variant=args.variant),
+        ray_address=args.ray,
+        progress=not args.no_progress,
+    )
+    sys.stdout.write(format_report(report) + "\n")
+    sys.stdout.write(f"wrote {args.out}/sr.jsonl, sr_train.jsonl, sr.parquet, report.json\n")
+    return 1 if report["scenes"]["failed"] and not report["scenes"]["ok"] else 0
