@@ -110,7 +110,8 @@ def _nar_torch(pred: Any, target: Any, tol_np: np.ndarray) -> Any:
 
     p = as_calc(pred)
     t = as_calc(target)
-    out_dtype = ref.dtype if ref.dtype.is_floating_point else torch.get_default_dtype()
+    floating = [x.dtype for x in (pred, target) if _is_torch(x) and x.dtype.is_floating_point]
+    out_dtype = torch.promote_types(*floating) if len(floating) == 2 else (floating or [torch.get_default_dtype()])[0]
     bad = ~(torch.isfinite(t) & (t > 0))
     if bool(bad.any()):
         raise ValueError(_bad_target_message(float(t[bad].flatten()[0].item())))
@@ -138,7 +139,8 @@ def nar(pred: Any, target: Any, *, start: float = 0.5, end: float = 0.95, interv
 
     Returns:
         ``float`` for scalar inputs, ``np.ndarray`` of float64 for array-likes, a tensor on the input
-        tensor's device (its floating dtype, else the default dtype) when either input is a tensor.
+        tensor's device when either input is a tensor, in the promoted floating dtype of the tensor inputs
+        (the default dtype for integer tensors).
 
     Raises:
         ValueError: when a target is ≤ 0 or non-finite (the message names the value).

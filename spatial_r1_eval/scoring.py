@@ -78,7 +78,9 @@ def _choice_ground_truth(record: Mapping[str, Any]) -> str:
     return raw.strip()
 
 
-def score(prediction: Any, record: Mapping[str, Any]) -> float:
+def score(
+    prediction: Any, record: Mapping[str, Any], *, start: float = 0.5, end: float = 0.95, interval: float = 0.05
+) -> float:
     """Score one model completion against one record (0.0 … 1.0).
 
     Args:
@@ -104,17 +106,27 @@ def score(prediction: Any, record: Mapping[str, Any]) -> float:
     if qt in NUMERICAL:
         target = numeric_ground_truth(record)
         value = parse_number(answer)
-        return 0.0 if value is None else float(nar(value, target))
+        return 0.0 if value is None else float(nar(value, target, start=start, end=end, interval=interval))
     # QUESTION_TYPES = NUMERICAL | MULTIPLE_CHOICE, so this is a multiple-choice question
     return float(mar(parse_choice(answer, record.get("options")), _choice_ground_truth(record)))
 
 
-def score_batch(predictions: Sequence[Any], records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+def score_batch(
+    predictions: Sequence[Any],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    start: float = 0.5,
+    end: float = 0.95,
+    interval: float = 0.05,
+) -> np.ndarray:
     """Score many completions; NAR runs vectorised over all numerical rows at once.
 
     Args:
         predictions: completions, one per record.
         records: question records.
+        start: first NAR threshold.
+        end: last NAR threshold.
+        interval: NAR threshold step.
 
     Returns:
         float64 array of scores, in input order.
@@ -148,5 +160,7 @@ def score_batch(predictions: Sequence[Any], records: Sequence[Mapping[str, Any]]
         else:
             out[i] = mar(parse_choice(answer, rec.get("options")), _choice_ground_truth(rec))
     if num_idx:
-        out[np.asarray(num_idx)] = nar(np.asarray(num_pred), np.asarray(num_gt))
+        out[np.asarray(num_idx)] = nar(
+            np.asarray(num_pred), np.asarray(num_gt), start=start, end=end, interval=interval
+        )
     return out

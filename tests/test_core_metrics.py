@@ -229,3 +229,9 @@ def test_format_reward_cases(text, expected) -> None:
 @given(st.text(max_size=200))
 def test_format_reward_never_raises(text: str) -> None:
     assert metrics.format_reward(text) in (0.0, 1.0)
+
+
+def test_nar_torch_output_dtype_promotes_tensor_inputs() -> None:
+    assert metrics.nar(torch.tensor([1.0]), torch.tensor([1.0], dtype=torch.float64)).dtype == torch.float64
+    assert metrics.nar(torch.tensor([1], dtype=torch.int64), 1.0).dtype == torch.get_default_dtype()
+    assert metrics.nar(torch.tensor([1.0], dtype=torch.float16), 1.0).dtype == torch.float16

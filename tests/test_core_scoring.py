@@ -166,3 +166,11 @@ def test_score_batch_equals_score_and_keeps_order() -> None:
 def test_score_never_raises_on_any_prediction(prediction: str, record: dict) -> None:
     value = score(prediction, record)
     assert 0.0 <= value <= 1.0
+
+
+def test_score_nar_threshold_options_reach_nar() -> None:
+    rec = {"question_type": "object_abs_distance", "ground_truth": "2.0"}
+    ref = vsb.mean_relative_accuracy(2.5, 2.0, 0.5, 0.9, 0.1)
+    assert score("2.5", rec, start=0.5, end=0.9, interval=0.1) == ref
+    assert score_batch(["2.5", "B"], [rec, {"question_type": "route_planning", "ground_truth": "B"}], start=0.5,
+                       end=0.9, interval=0.1).tolist() == [ref, 1.0]  # fmt: skip
