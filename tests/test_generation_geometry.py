@@ -40,7 +40,7 @@ def test_obb_distance_matches_bounded_least_squares(seed):
     boxes_a = [_random_box(rng, flat=(i % 7 == 0)) for i in range(300)]
     boxes_b = [_random_box(rng) for _ in range(300)]
     ours = geometry.obb_distance_pairs(boxes_a, boxes_b)
-    ref = np.array([_lsq_distance(a, b) for a, b in zip(boxes_a, boxes_b)])
+    ref = np.array([_lsq_distance(a, b) for a, b in zip(boxes_a, boxes_b, strict=True)])
     assert np.max(np.abs(ours - ref)) < 1e-9
     assert 0 < np.mean(ours == 0) < 1  # both intersecting and separated pairs were exercised
 
@@ -97,7 +97,7 @@ def test_grid_points_reproduce_open3d_crop():
         box = _random_box(rng)
         bb = o3d.geometry.OrientedBoundingBox(box.centroid.reshape(3, 1), box.axes.T, box.axes_lengths.reshape(3, 1))
         n = np.ceil(box.axes_lengths / 0.05).astype(int)
-        xx, yy, zz = np.meshgrid(*[np.linspace(-e / 2, e / 2, k) for e, k in zip(box.axes_lengths, n)])
+        xx, yy, zz = np.meshgrid(*[np.linspace(-e / 2, e / 2, k) for e, k in zip(box.axes_lengths, n, strict=True)])
         pts = np.vstack([xx.ravel(), yy.ravel(), zz.ravel()]).T
         pts = pts[np.any(np.abs(pts) > box.axes_lengths / 4, axis=1)]
         world = np.dot(pts, bb.R.T) + bb.center
