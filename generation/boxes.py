@@ -4,7 +4,7 @@ The oriented box follows VSI-Bench's box fields (``centroid``, ``axesLengths``, 
 rows of :attr:`OrientedBox.axes` flattened row-major) but is *gravity-aligned*: it only rotates about z.
 Its footprint is the minimum-area rectangle of the 2-D convex hull of the points (rotating calipers: the
 optimal rectangle has a side collinear with a hull edge), its height the z-extent. Axis order: ``axes[0]``
-is the longer horizontal side (x-component > 0, or +y when vertical), ``axes[1] = z x axes[0]``,
+is the longer horizontal side (x-component > 0, or +y when |x| <= 1e-6), ``axes[1] = z x axes[0]``,
 ``axes[2] = +z``.
 """
 
@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
+
+#: |x-component| below which the first axis counts as vertical (+y chosen), robust to float32 noise
+_VERTICAL_EPS = 1e-6
 
 __all__ = ["aabb_from_points", "min_oriented_box", "min_area_rectangle", "aabb_distance", "box_to_dict"]
 
@@ -90,7 +93,7 @@ def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     axes = np.stack([u[best], v[best]])
     if lengths[1] > lengths[0]:
         lengths, axes = lengths[::-1].copy(), axes[::-1].copy()
-    if axes[0, 0] < 0 or (axes[0, 0] == 0 and axes[0, 1] < 0):
+    if axes[0, 0] < -_VERTICAL_EPS or (abs(axes[0, 0]) <= _VERTICAL_EPS and axes[0, 1] < 0):
         axes[0] = -axes[0]
     axes[1] = np.array([-axes[0, 1], axes[0, 0]])  # z x axes[0]
     return center, lengths, axes

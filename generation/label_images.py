@@ -56,7 +56,7 @@ def encode_png(labels: np.ndarray, bits: int = 16) -> bytes:
         raise ValueError(f"label image must be (H, W) with values in [0, {limit}], got shape {labels.shape}")
     arr = labels.astype(np.uint8 if bits == 8 else np.uint16)
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, "PNG", optimize=False, compress_level=6)
+    Image.fromarray(arr).save(buf, "PNG", optimize=False, compress_level=1)
     return buf.getvalue()
 
 
@@ -132,14 +132,18 @@ class LabelImages:
 
 
 def write_label_zip(
-    path: PathLike, kind: str, images: dict[int, np.ndarray] | Iterable[tuple[int, np.ndarray]], bits: int = 16
+    path: PathLike,
+    kind: str,
+    images: dict[int, np.ndarray | bytes] | Iterable[tuple[int, np.ndarray | bytes]],
+    bits: int = 16,
 ) -> None:
     """Write frame label images as a ScanNet-style ``_2d-<kind>.zip`` (``<kind>/<frame>.png``), deterministic.
 
     Args:
         path: Output zip (written atomically).
         kind: ``"label-filt"`` (16-bit label ids) or ``"instance-filt"``.
-        images: ``{frame: (H, W) labels}`` or an iterable of ``(frame, labels)`` pairs (streamed, one at a time).
+        images: ``{frame: (H, W) labels}`` or an iterable of ``(frame, labels)`` pairs (streamed, one at a time);
+            a value may also be already encoded PNG ``bytes`` (see :func:`encode_png`).
         bits: PNG bit depth (16 for ``label-filt``, 8 for ``instance-filt`` as in ScanNet).
 
     Members are stored (PNG is already compressed) in the given order with a fixed 1980-01-01 timestamp.
@@ -149,4 +153,4 @@ def write_label_zip(
         for index, image in items:
             info = zipfile.ZipInfo(f"{kind}/{index}.png", date_time=_ZIP_DATE)
             info.external_attr = 0o644 << 16
-            zf.writestr(info, encode_png(image, bits))
+            zf.writestr(info, image if isinstance(image, bytes) else encode_png(image, bits))

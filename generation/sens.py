@@ -230,7 +230,7 @@ def write_sens(
         path: Output file.
         frames: Iterable of (camera-to-world (4, 4) raw-frame pose, (H, W, 3) ``uint8`` RGB, (h, w) ``uint16``
             depth in 1/``depth_shift`` m); consumed one at a time. Colour is stored as JPEG (deterministic for
-            the same pixels and quality), depth as zlib (level 6).
+            the same pixels and quality), depth as zlib (level 1).
         num_frames: Number of frames ``frames`` yields (written in the header; checked).
         intrinsics: (3, 3) or (4, 4) colour intrinsics; ``depth_intrinsics`` defaults to the same.
         fps: Frame rate used for the microsecond timestamps (frame i at ``round(i * 1e6 / fps)``).
@@ -262,7 +262,7 @@ def write_sens(
             buf = io.BytesIO()
             Image.fromarray(np.ascontiguousarray(color, dtype=np.uint8)).save(buf, "JPEG", quality=jpeg_quality)
             c_bytes = buf.getvalue()
-            d_bytes = zlib.compress(np.ascontiguousarray(depth, dtype="<u2").tobytes(), 6)
+            d_bytes = zlib.compress(np.ascontiguousarray(depth, dtype="<u2").tobytes(), 1)
             ts = round(i * 1e6 / fps)
             f.write(np.asarray(pose, dtype="<f4").reshape(16).tobytes())
             f.write(struct.pack("<4Q", ts, ts, len(c_bytes), len(d_bytes)))
