@@ -128,8 +128,10 @@ def extract_answer(text: Any) -> str:
     s = _as_text(text)
     content = _tag_content(s)
     if content is None:
-        closes = list(_THINK_CLOSE.finditer(s))
-        content = s[closes[-1].end() :] if closes else s
+        last_close = None
+        for last_close in _THINK_CLOSE.finditer(s):  # noqa: B007 - keep the last match
+            pass
+        content = s[last_close.end() :] if last_close is not None else s
     boxed = _last_boxed(content)
     if boxed is not None:
         content = boxed
