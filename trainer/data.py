@@ -142,8 +142,14 @@ def prepare_synthetic_sr(out_dir: str | os.PathLike[str], *, n_scenes: int = 2, 
         n_scenes: Synthetic scenes to generate.
         seed: Seed of scenes and questions.
     """
-    from spatial_r1_eval.generation.pipeline import generate
-    from spatial_r1_eval.generation.synth import write_synthetic_scenes
+    try:
+        from spatial_r1_eval.generation.pipeline import generate
+        from spatial_r1_eval.generation.synth import write_synthetic_scenes
+    except ImportError as e:
+        raise ValueError(
+            f"dataset_path 'synthetic' needs the SR generator (spatial_r1_eval.generation), which is unavailable "
+            f"({e}); pass --dataset_path path/to/sr_train.jsonl"
+        ) from None
 
     out_dir = Path(out_dir)
     sr_dir = out_dir / "sr"

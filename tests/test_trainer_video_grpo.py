@@ -1,0 +1,231 @@
+"""Video GRPO on a tiny random Qwen2.5-VL with real mp4 videos: video reaches generation and log-probs; the smoke
+recipe trains end to end on CPU, changes the parameters, logs per-task rewards, checkpoints and resumes.
+
+Data: a small ``sr_train.jsonl`` in the generator's training schema with real H.264 mp4s written here with PyAV;
+the ``dataset_path: synthetic`` route through the project's SR generator has its own slow test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "trainer" / "recipes" / "smoke.yaml"
+
+_SPECS = [
+    ("object_counting", "How many chair(s) are in this room?", [], "3"),
+    ("object_rel_direction_easy", "If I am standing by the bed and facing the tv, is the sofa to my left or right?",
+     ["A. left", "B. right"], "B"),
+    ("room_size_estimation", "What is the size of this room (in square meters)?", [], "21.5"),
+    ("route_planning", "You are a robot beginning at the bed facing the tv. Then?",
+     ["A. Turn Left", "B. Turn Right", "C. Turn Back"], "A"),
+]  # fmt: skip
+
+
+def _write_video(path: Path, seed: int, n: int = 24, w: int = 112, h: int = 84) -> None:
+    import av
+
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(np.roll(base, i * 3, axis=1), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def _pyav_sr_train(root: Path) -> Path:
+    rows = []
+    for k in range(2):
+        scene = f"scene900{k}_00"
+        _write_video(root / "videos" / "scannet" / f"{scene}.mp4", seed=k)
+        for j, (qt, q, opts, gt) in enumerate(_SPECS):
+            rows.append({
+                "problem_id": f"{scene}-{j}", "problem": q, "data_type": "video",
+                "problem_type": "multiple choice" if opts else "numerical", "options": opts,
+                "solution": f"<answer>{gt}</answer>", "path": f"videos/scannet/{scene}.mp4",
+                "data_source": "SR", "question_type": qt,
+            })  # fmt: skip
+    path = root / "sr_train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sr_train(tmp_path_factory) -> Path:
+    """A small ``sr_train.jsonl`` with real mp4s (fast and independent of the generator's settings)."""
+    return _pyav_sr_train(tmp_path_factory.mktemp("sr_train"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """The tiny random Qwen2.5-VL with sharpened attention (query/key weights x 8), so that log-probs depend
+    clearly on token positions (3-D rotary positions of the video) and not only on token identities."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+
+    path = Path(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0))
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "language_model" in name and name.endswith(("q_proj.weight", "k_proj.weight")):
+                param.mul_(8.0)
+    sharp = path.parent / "sharp"
+    model.save_pretrained(sharp)
+    AutoProcessor.from_pretrained(path).save_pretrained(sharp)
+    return sharp
+
+
+@pytest.fixture(scope="session")
+def trainer(tiny_model, sr_train, tmp_path_factory):
+    from spatial_r1_eval.trainer.data import load_sr_train
+    from spatial_r1_eval.trainer.rewards import get_reward_funcs
+    from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import GRPOConfig
+
+    args = GRPOConfig(
+        output_dir=str(tmp_path_factory.mktemp("unit_run")), use_cpu=True, bf16=False, num_generations=2,
+        per_device_train_batch_size=2, max_completion_length=8, report_to="none", beta=0.04,
+        gradient_checkpointing=False, seed=0,
+    )  # fmt: skip
+    return VideoGRPOTrainer(
+        model=AutoModelForImageTextToText.from_pretrained(tiny_model, dtype=torch.float32),
+        reward_funcs=get_reward_funcs(["accuracy", "format"]),
+        args=args,
+        train_dataset=load_sr_train(sr_train, max_samples=8),
+        processing_class=AutoProcessor.from_pretrained(tiny_model, padding_side="left"),
+        video_budget=VideoBudget(frames=4, max_pixels=4 * 28 * 28),
+    )
+
+
+def _reference_logps(model, processed: dict, completion: list[int]) -> torch.Tensor:
+    """Plain transformers forward on one unpadded row: log p(completion | prompt, video) from the logits."""
+    prompt = processed["input_ids"]
+    ids = torch.cat([prompt, torch.tensor([completion])], dim=1)
+    mm = torch.cat([processed["mm_token_type_ids"], torch.zeros(1, len(completion), dtype=torch.long)], dim=1)
+    with torch.no_grad():
+        logits = model(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            mm_token_type_ids=mm,
+            pixel_values_videos=processed["pixel_values_videos"],
+            video_grid_thw=processed["video_grid_thw"],
+            second_per_grid_ts=torch.as_tensor(processed["second_per_grid_ts"]),
+        ).logits
+    logp = torch.log_softmax(logits[0, prompt.size(1) - 1 : -1].float(), dim=-1)
+    return logp.gather(-1, torch.tensor(completion)[:, None])[:, 0]
+
+
+def test_video_log_probs_match_a_plain_forward_and_depend_on_the_video(trainer, tiny_model):
+    """The trainer's padded, batched video log-probs equal an independent unpadded HF forward, row by row."""
+    from spatial_r1_eval.trainer.video_inputs import load_video_frames, video_model_inputs
+    from transformers import AutoModelForImageTextToText
+
+    rows = [trainer.train_dataset[0], trainer.train_dataset[len(trainer.train_dataset) - 1]]
+    batch = trainer._build_video_batch(rows)
+    assert [len(p) for p in batch["prompt_ids"]] != [0, 0]
+    vocab = trainer._tokenizer
+    allowed = [t for t in range(50, 300) if t not in trainer.generation_config.suppress_tokens]
+    rng = np.random.default_rng(0)
+    completions = [rng.choice(allowed, size=6).tolist(), rng.choice(allowed, size=6).tolist()]
+    width = max(len(p) for p in batch["prompt_ids"])
+    ids, mask = [], []
+    for p, c in zip(batch["prompt_ids"], completions, strict=True):
+        pad = width - len(p)
+        ids.append([vocab.pad_token_id] * pad + p + c)
+        mask.append([0] * pad + [1] * (len(p) + len(c)))
+    trainer._video_forward = {k: batch[k] for k in ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")}
+    try:
+        logps, _, _ = trainer._get_per_token_logps_and_entropies(
+            trainer.model, torch.tensor(ids), torch.tensor(mask), 6, batch_size=1
+        )
+    finally:
+        trainer._video_forward = None
+    reference = AutoModelForImageTextToText.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    for i, row in enumerate(rows):
+        frames, fps = load_video_frames(row["video"], trainer.video_budget)
+        processed = video_model_inputs(trainer.processing_class, trainer._prompt_text(row["prompt"]), frames, fps)
+        assert processed["input_ids"][0].tolist() == batch["prompt_ids"][i]
+        expected = _reference_logps(reference, processed, completions[i])
+        torch.testing.assert_close(logps[i].float(), expected, rtol=1e-4, atol=1e-4)
+        # a different video (black frames) changes the log-probs: the video really is an input
+        dark = video_model_inputs(trainer.processing_class, trainer._prompt_text(row["prompt"]), frames * 0, fps)
+        assert not torch.allclose(_reference_logps(reference, dark, completions[i]), expected, atol=1e-6)
+
+
+def test_video_batch_shapes_follow_the_budget(trainer):
+    rows = [trainer.train_dataset[0]]
+    batch = trainer._build_video_batch(rows)
+    (grid,) = batch["video_grid_thw"]
+    t, h, w = grid[0].tolist()
+    assert t == trainer.video_budget.frames // 2  # temporal patch 2
+    assert h * w * 14 * 14 <= trainer.video_budget.max_pixels
+    assert batch["pixel_values_videos"][0].shape[0] == t * h * w
+    n_video_tokens = batch["prompt_ids"][0].count(trainer._video_pad_token_id)
+    assert n_video_tokens == t * h * w // 4  # 2x2 spatial merge
+    assert sum(1 for x in batch["mm_token_type_ids"][0] if x == 2) == n_video_tokens
+
+
+def test_vision_tokens_are_suppressed_in_sampling(trainer):
+    ids = {trainer._tokenizer.convert_tokens_to_ids(t) for t in ("<|video_pad|>", "<|image_pad|>", "<|vision_start|>")}
+    assert ids <= set(trainer.generation_config.suppress_tokens)
+
+
+def _params(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "model.safetensors"))
+
+
+@pytest.mark.slow
+def test_smoke_recipe_trains_logs_per_task_rewards_checkpoints_and_resumes(sr_train, tmp_path, capsys):
+    from spatial_r1_eval.cli import main
+
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(SMOKE), "--", "--dataset_path", str(sr_train), "--output_dir", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "trained 2 steps" in printed and "mean reward per task" in printed
+
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["global_step"] == 2
+    state = json.loads((out / "trainer_state.json").read_text())
+    task_keys = {k for e in state["log_history"] for k in e if k.startswith("rewards/accuracy/") and k.count("/") == 2}
+    task_keys -= {"rewards/accuracy/mean", "rewards/accuracy/std"}
+    assert task_keys, "no per-task reward was logged"
+    from spatial_r1_eval.questions import TASKS
+
+    assert {k.split("/")[-1] for k in task_keys} <= set(TASKS)
+    for reward in ("accuracy", "format"):
+        for task, value in summary["per_task_rewards"][reward].items():
+            assert task in TASKS and 0.0 <= value <= 1.0
+    assert any(e.get("reward_std", 0) > 0 for e in state["log_history"]), "no reward variance: no policy gradient"
+
+    # the parameters moved away from the initial tiny model
+    before, after = _params(out / "tiny-model"), _params(out)
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed, "training did not change any parameter"
+    assert (out / "checkpoint-1").is_dir() and (out / "checkpoint-2").is_dir()
+
+    # resume from the last checkpoint and train one more step
+    argv_resume = [*argv, "--max_steps", "3", "--resume_from_checkpoint", "true"]
+    assert main(argv_resume) == 0
+    resumed = json.loads((out / "train_summary.json").read_text())
+    assert resumed["global_step"] == 3
+    assert resumed["resumed_from"].endswith("checkpoint-2")
