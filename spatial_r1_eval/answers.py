@@ -269,7 +269,7 @@ def parse_number(text: Any) -> float | None:
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _WHOLE_LETTER = re.compile(r"\(?([A-Za-z])\)?[.):]?")
 _PHRASE = re.compile(
-    r"(?i:answer|option|choice)(?:\s{0,5}(?i:is|would\s+be|should\s+be|:))?"
+    r"\b(?i:answer|option|choice)\b(?:\s{0,5}(?i:is|would\s+be|should\s+be|:))?"
     r"(?:\s{0,5}(?i:option|choice))?[\s:*]{0,5}\(?([A-Za-z])(?![A-Za-z])(\)?)"
 )
 _LEADING = re.compile(r"\(([A-Z])\)|([A-Z])(?:[.):]|(?=\s)|$)")

@@ -173,6 +173,9 @@ def test_parse_number_agrees_with_lmms_eval_where_lmms_is_right() -> None:
         ("The correct option is C", None, "C"),
         ("The answer is: **C**", None, "C"),
         ("Option B is wrong, the answer is A.", None, "A"),  # last explicit phrase wins
+        ("Among the choices, B", None, "B"),  # 'choices' is not 'choice s'
+        ("Looking at the options: C", OPTIONS, "C"),
+        ("answer:B", None, "B"),
         ("B. sofa", None, "B"),
         ("(C) table", None, "C"),
         ("B sofa", None, "B"),
