@@ -14,6 +14,7 @@ Order of the filters (each rejection is counted by question type and reason):
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -140,6 +141,7 @@ def _record(scene: str, c: Candidate, dataset: str, rng: np.random.Generator, co
     meta = dict(c.meta)
     if c.choices:
         meta["answer_text"] = c.answer
+    meta = json.loads(json.dumps(meta, sort_keys=True))  # same bytes whether fresh or read back from the cache
     return {
         "id": record_id(scene, c.question_type, c.question),
         "dataset": dataset,

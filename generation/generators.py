@@ -101,7 +101,7 @@ class GeneratorConfig:
     direction_min_distance: float = field(default=0.3, metadata={"help": "reject triplets with a pair nearer (m)"})
     direction_max_distance: float = field(default=5.0, metadata={"help": "reject triplets with a pair farther (m)"})
     direction_margin_deg: float = field(default=10.0, metadata={"help": "reject angles this close to a boundary"})
-    appearance_min_pixels: int = field(default=500, metadata={"help": "pixels a category needs to count as seen"})
+    appearance_min_pixels: int = field(default=100, metadata={"help": "pixels a category needs to count as seen"})
     appearance_min_gap_s: float = field(default=1.0, metadata={"help": "first appearances at least this far apart"})
     max_candidates: int = field(default=40, metadata={"help": "candidates examined per scene and question type"})
 
