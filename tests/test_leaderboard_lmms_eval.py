@@ -9,8 +9,10 @@ Table values are checked against an independent pandas computation from the raw 
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -50,8 +52,7 @@ METRICS = (
     "route_planning_accuracy",
     "object_rel_direction_accuracy",
 )
-#: The two runs: lmms-eval's dummy model answering a fixed string.
-RESPONSES = {"letter_a": "A", "number_3": "3"}
+CHANCE = ("chance_random", "chance_frequency")
 
 
 def _write_task(root: Path, questions: Path) -> Path:
@@ -122,30 +123,46 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
+def _lmms_eval(root: Path, out_dir: Path, model: str, model_args: str, task: str, include: Path, **env) -> Path:
+    cmd = [
+        str(VENV_BIN / "lmms-eval"),
+        "--model", model,
+        "--tasks", task,
+        "--include_path", str(include),
+        "--output_path", str(out_dir),
+        "--log_samples",
+        "--batch_size", "1",
+    ]  # fmt: skip
+    if model_args:
+        cmd += ["--model_args", model_args]
+    proc = subprocess.run(cmd, cwd=root, env={**_env(root), **env}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out_dir
+
+
 @pytest.fixture(scope="module")
 def lmms_runs(tmp_path_factory) -> dict[str, Path]:
-    """Two real lmms-eval output folders (``--log_samples``), one per dummy answer."""
+    """Three real lmms-eval output folders (``--log_samples``) over the same 60 questions, four task rows.
+
+    ``dummy``: lmms-eval's ``dummy`` model (always "A") on two tasks in one call (one results file, two tasks):
+    ``vsibench_local``, scored by the built-in ``vsibench`` code, and our ``vsibench_direct_blind``;
+    ``chance_random`` / ``chance_frequency``: our baseline models on ``vsibench_direct_blind``
+    (``$VSIBENCH_DIR`` points at the same questions).
+    """
+    from spatial_r1_eval.eval_cli import tasks_dir
+
     root = tmp_path_factory.mktemp("lmms_eval_runs")
-    questions = root / "questions.jsonl"
+    vsibench_dir = root / "vsibench"
+    vsibench_dir.mkdir()
+    questions = vsibench_dir / "test.jsonl"
     _write_questions(questions)
-    task_dir = _write_task(root, questions)
-    out = {}
-    for name, response in RESPONSES.items():
-        out_dir = root / name
-        cmd = [
-            str(VENV_BIN / "lmms-eval"),
-            "--model", "dummy",
-            "--model_args", f"response={response}",
-            "--tasks", "vsibench_local",
-            "--include_path", str(task_dir),
-            "--output_path", str(out_dir),
-            "--log_samples",
-            "--batch_size", "1",
-        ]  # fmt: skip
-        proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        out[name] = out_dir
-    return out
+    include = _write_task(root, questions)
+    shutil.copytree(tasks_dir(), include / "ours", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {"VSIBENCH_DIR": str(vsibench_dir)}
+    return {
+        "dummy": _lmms_eval(root, root / "dummy", "dummy", "", "vsibench_local,vsibench_direct_blind", include, **env),
+        **{m: _lmms_eval(root, root / m, m, "", "vsibench_direct_blind", include, **env) for m in CHANCE},
+    }
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -159,7 +176,7 @@ def _independent_scores(samples_file: Path) -> dict[str, float]:
     rows = []
     for line in samples_file.read_text().splitlines():
         doc = json.loads(line)["vsibench_overall"]
-        score = doc["accuracy"] if "accuracy" in doc else doc["MRA:.5:.95:.05"]
+        score = next(doc[k] for k in ("score", "accuracy", "MRA:.5:.95:.05") if k in doc)
         rows.append((doc["question_type"], float(score)))
     df = pd.DataFrame(rows, columns=["qt", "score"])
     per_type = df.groupby("qt")["score"].mean()
@@ -169,67 +186,83 @@ def _independent_scores(samples_file: Path) -> dict[str, float]:
     return out
 
 
+NAMES = [
+    "dummy (vsibench_direct_blind)",
+    "dummy (vsibench_local)",
+    "chance_random (vsibench_direct_blind)",
+    "chance_frequency (vsibench_direct_blind)",
+]
+
+
 def test_lmms_eval_layout_is_what_the_reader_expects(lmms_runs):
     # lmms-eval 0.7.3: no pretrained= -> empty model_name_sanitized -> files directly in --output_path
     for out_dir in lmms_runs.values():
         results = sorted(out_dir.rglob("*_results.json"))
-        samples = sorted(out_dir.rglob("*_samples_vsibench_local.jsonl"))
-        assert len(results) == 1 and len(samples) == 1
-        assert samples[0].name == results[0].name.replace("_results.json", "_samples_vsibench_local.jsonl")
+        assert len(results) == 1 and results[0].parent == out_dir
+        date_id = results[0].name[: -len("_results.json")]
+        tasks = sorted(json.loads(results[0].read_text())["results"])
+        samples = sorted(p.name for p in out_dir.rglob("*_samples_*.jsonl"))
+        assert samples == [f"{date_id}_samples_{t}.jsonl" for t in tasks]
 
 
-def test_reader_reads_both_runs(lmms_runs):
+def test_reader_reads_every_run(lmms_runs):
     runs = read_runs(lmms_runs.values())
-    assert [r.name for r in runs] == ["dummy (vsibench_local) [response=A]", "dummy (vsibench_local) [response=3]"]
+    assert [r.name for r in runs] == NAMES
     for r in runs:
-        assert r.task == "vsibench_local" and r.n_questions == 60
+        assert r.task in ("vsibench_local", "vsibench_direct_blind") and r.n_questions == 60
         assert len(r.samples) == 60 and set(r.samples.question_types) == set(TYPES)
-        assert r.notes == []  # results JSON (built-in aggregation) agrees with its own samples
+        assert sorted(r.samples.question_ids, key=int) == [str(i) for i in range(60)]
+        assert r.notes == []  # each results JSON agrees with its own samples (built-in and our aggregation)
 
 
 def test_table_values_match_independent_computation(lmms_runs):
     csv_text = render_runs(lmms_runs.values(), fmt="csv")
-    table = pd.read_csv(__import__("io").StringIO(csv_text), dtype=str).set_index("model")
+    table = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False).set_index("model")
+    assert list(table.index) == NAMES
     runs = read_runs(lmms_runs.values())
     for run in runs:
         expected = _independent_scores(run.samples.path)
-        results = json.loads(run.results_path.read_text())["results"]["vsibench_local"]
+        results = json.loads(run.results_path.read_text())["results"][run.task]
+        assert results["vsibench_overall,none"] == pytest.approx(expected["overall"], abs=1e-6)
         for column in COLUMNS:
             assert table.loc[run.name, column] == f"{100 * expected[column]:.1f}", (run.name, column)
-            metric = {"overall": "vsibench_overall"}.get(column)
-            if metric:
-                assert results[f"{metric},none"] == pytest.approx(expected[column], abs=1e-6)
-    # the two dummy answers score differently (letters vs numbers): the table is not constant
-    a, b = (table.loc[r.name] for r in runs)
-    assert a["object_counting"] == "0.0" and float(b["object_counting"]) > 0
-    assert float(a["route_planning"]) >= 0 and b["route_planning"] == "0.0"
+    # same answers, two scorers (ours and lmms-eval's built-in vsibench): the same row
+    ours, builtin, rnd, freq = (table.loc[n] for n in NAMES)
+    assert list(ours) == list(builtin)
+    # the runs really differ: letters score only multiple choice, the frequency baseline numerical questions too
+    assert ours["object_counting"] == "0.0" and rnd["object_counting"] == "0.0"
+    assert float(freq["object_counting"]) > 0 and float(ours["overall"]) > 0
 
 
 def test_cli_markdown_with_reference_baseline_and_ci(lmms_runs):
-    proc = _cli(*map(str, lmms_runs.values()), "--reference", "spatial-r1-table1", "--baseline", "Spatial-R1", "--ci")
+    proc = _cli(str(lmms_runs["dummy"]), "--reference", "spatial-r1-table1", "--baseline", "Spatial-R1", "--ci")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "| Spatial-R1 [baseline]" in out and "dummy (vsibench_local) [response=3]" in out
+    assert "| Spatial-R1 [baseline]" in out and "| dummy (vsibench_local)" in out
     assert "Chance Level (Frequency)" in out and "LongVILA-8B" in out
     assert "Spatial-R1: Overall 41.8 is not the mean of its 8 task columns (40.20)" in out
     assert "95% bootstrap CI" in out
     # the CI row of a run brackets its point estimate, and equals a direct bootstrap_ci call (same seed)
-    run = read_runs([lmms_runs["letter_a"]])[0]
+    run = read_runs([lmms_runs["dummy"]])[1]
     ci = bootstrap_ci(run.samples.question_types, run.samples.scores, n_boot=2000, seed=0)["overall"]
     assert f"[{100 * ci.low:.1f}, {100 * ci.high:.1f}]" in out
     assert ci.low <= run.scores["overall"] <= ci.high
 
 
 def test_cli_compare_and_files(lmms_runs, tmp_path):
-    a, b = (str(p) for p in lmms_runs.values())
+    a, b = str(lmms_runs["chance_random"]), str(lmms_runs["chance_frequency"])
     html_path, plot_path, radar_path = tmp_path / "lb.html", tmp_path / "lb.png", tmp_path / "radar.png"
-    args = [a, b, "--html", str(html_path), "--plot", str(plot_path), "--radar", str(radar_path)]
-    args += ["--compare", a, b, "--n-boot", "500"]
+    args = [*map(str, lmms_runs.values()), "--html", str(html_path), "--plot", str(plot_path)]
+    args += ["--radar", str(radar_path), "--compare", a, b, "--n-boot", "500"]
     proc = _cli(*args)
     assert proc.returncode == 0, proc.stderr
-    runs = read_runs([a, b])
-    delta = 100 * (runs[1].scores["overall"] - runs[0].scores["overall"])
-    assert "| Overall" in proc.stdout and f"{delta:+.1f}" in proc.stdout
+    run_a, run_b = read_runs([a, b])
+    delta = 100 * (run_b.scores["overall"] - run_a.scores["overall"])
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("| Overall"))
+    assert f"| {delta:+.1f} " in line
+    # a paired comparison by row name across tasks scored by different code (same question ids)
+    proc = _cli(*map(str, lmms_runs.values()), "--compare", NAMES[0], NAMES[3], "--n-boot", "500")
+    assert proc.returncode == 0 and "chance_frequency (vsibench_direct_blind) vs dummy" in proc.stdout
     from PIL import Image
 
     for p in (plot_path, radar_path):
@@ -251,7 +284,7 @@ def test_cli_compare_and_files(lmms_runs, tmp_path):
     parser = Cells()
     parser.feed(html_path.read_text())
     text = " ".join(parser.text)
-    assert "dummy (vsibench_local) [response=A]" in text and "Paired bootstrap" in text
+    assert all(name in text for name in NAMES) and "Paired bootstrap" in text
     assert "svg" in parser.tags and "script" in parser.tags
     # same inputs -> byte-identical outputs
     first = html_path.read_bytes(), plot_path.read_bytes()
@@ -265,10 +298,10 @@ def test_cli_one_line_errors(lmms_runs, tmp_path):
     assert "not an lmms-eval output folder" in proc.stderr and str(tmp_path) in proc.stderr
     # a damaged samples log: error names the file and line
     broken = tmp_path / "broken"
-    src = next(lmms_runs["letter_a"].rglob("*_results.json"))
+    src = next(lmms_runs["chance_random"].rglob("*_results.json"))
     broken.mkdir()
     (broken / src.name).write_bytes(src.read_bytes())
-    samples = next(lmms_runs["letter_a"].rglob("*_samples_*.jsonl"))
+    samples = next(lmms_runs["chance_random"].rglob("*_samples_*.jsonl"))
     lines = samples.read_text().splitlines()
     lines[3] = lines[3][:40]
     (broken / samples.name).write_text("\n".join(lines) + "\n")
