@@ -111,12 +111,14 @@ def run(args: argparse.Namespace) -> int:
             if not Path(option).is_dir():
                 raise FileNotFoundError(f"{option}: no such folder (for {name})")
             env[name] = str(Path(option).resolve())
-    output = Path(args.output)
+    output = Path(args.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
+    args.output = output
     cmd = build_command(args)
     logger.info("running %s", " ".join(cmd))
     since = time.time() - 1.0
-    proc = subprocess.run(cmd, env=env, check=False)
+    # run inside the output folder: lmms-eval reads ``--tasks sr`` as a task folder when ``./sr`` exists
+    proc = subprocess.run(cmd, env=env, cwd=output, check=False)
     if proc.returncode != 0:
         print(f"spatial-r1 eval: lmms-eval failed with exit status {proc.returncode}", file=sys.stderr)  # noqa: T201
         return proc.returncode
