@@ -110,6 +110,8 @@ class Leaderboard:
     def best(self, column: str) -> set[str]:
         """Names of the rows holding the highest shown (one-decimal) value of ``column`` (ties all count).
 
+        A column with fewer than two values has no best.
+
         Example:
             >>> lb = Leaderboard([Row("a", {"overall": 40.04}), Row("b", {"overall": 39.96}), Row("c", {})])
             >>> sorted(lb.best("overall"))
@@ -117,7 +119,7 @@ class Leaderboard:
         """
         shown = {r.name: _shown(r.values.get(column)) for r in self.rows}
         present = [v for v in shown.values() if v is not None]
-        if not present:
+        if len(present) < 2:  # nothing to compare against
             return set()
         top = max(present)
         return {n for n, v in shown.items() if v == top}
@@ -209,7 +211,7 @@ class Leaderboard:
 
         Example:
             >>> print(Leaderboard([Row("Spatial-R1 & co_1", {"overall": 41.8})]).to_latex().splitlines()[5])
-            Spatial-R1 \& co\_1 & - & - & - & - & - & - & - & - & \textbf{41.8} \\
+            Spatial-R1 \& co\_1 & - & - & - & - & - & - & - & - & 41.8 \\
         """
         best = {c: self.best(c) for c in COLUMNS}
         lines = [
