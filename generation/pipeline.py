@@ -120,14 +120,19 @@ def _run_ray(jobs: list[tuple], address: str, progress: bool) -> Iterable[dict[s
         raise ValueError("--ray needs the 'ray' package: pip install 'spatial-r1-eval[ray]'") from None
     from tqdm import tqdm
 
+    started_here = not ray.is_initialized()
     ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    remote = ray.remote(_star_process)
-    pending = [remote.remote(job) for job in jobs]
-    with tqdm(total=len(jobs), desc="generate (ray)", unit="scene", disable=not progress) as bar:
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
-            bar.update()
+    try:
+        remote = ray.remote(_star_process)
+        pending = [remote.remote(job) for job in jobs]
+        with tqdm(total=len(jobs), desc="generate (ray)", unit="scene", disable=not progress) as bar:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                yield ray.get(done[0])
+                bar.update()
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def generate(

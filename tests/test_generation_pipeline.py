@@ -248,3 +248,12 @@ def test_filters_balance_letters_cap_and_reject():
         assert r["options"][ord(r["ground_truth"]) - 65] == f"{r['ground_truth']}. bed"
     recs2, rej2 = select(cands, FilterConfig(per_scene_cap=4, max_per_task=10, seed=1))
     assert len(recs2) == 10 and rej2[("object_rel_distance", "max_per_task")] == 38
+
+
+@pytest.mark.slow
+def test_ray_local_instance_gives_the_same_files(scannet_root, tmp_path):
+    pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'spatial-r1-eval[ray]')")
+    generate(scannet_root, tmp_path / "local", videos=False, progress=False)
+    generate(scannet_root, tmp_path / "ray", videos=False, progress=False, ray_address="local")
+    for name in OUTPUTS:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name
