@@ -178,3 +178,32 @@ def load_frames(sens_path: PathLike, alignment: np.ndarray, labels: LabelImages 
     if skipped:
         logger.info("%s: skipped %d of %d frames with invalid (inf/NaN) poses", sens_path, skipped, len(reader))
     return out
+
+
+# ------------------------------------------------------------------------------- `spatial-r1 scene-info`
+
+
+def add_arguments(parser) -> None:
+    """Options of ``spatial-r1 scene-info`` (summarise a ScanNet scan folder as :func:`load_scene` reads it)."""
+    parser.add_argument("scene_dir", type=Path, help="ROOT/scans/<scene> folder")
+    parser.add_argument("--label-map", type=Path, default=None, help="label TSV (default: the best one in ROOT)")
+
+
+def run(args) -> int:
+    """Load the scene and print a short summary (points, objects per category, frames, label map)."""
+    import sys
+    import time
+
+    start = time.perf_counter()
+    scene = load_scene(args.scene_dir, args.label_map)
+    seconds = time.perf_counter() - start
+    groups = scene.objects_by_label()
+    identity = np.allclose(scene.axis_alignment, np.eye(4))
+    out = sys.stdout
+    out.write(f"{scene.name}: {len(scene.points)} points, {len(scene.objects)} objects in {len(groups)} categories, ")
+    out.write(
+        f"{len(scene.frames)} frames, axisAlignment {'identity' if identity else 'set'}, loaded in {seconds:.3f} s\n"
+    )
+    for label, objs in groups.items():
+        out.write(f"  {label}: {len(objs)}\n")
+    return 0
