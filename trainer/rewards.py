@@ -134,12 +134,12 @@ def _score_rows(
 ):
     """Scores of ``predictions`` against ``records``: ``np.ndarray``, or a float32 tensor on ``device``.
 
-    The default path (default thresholds, no device) is ``scoring.score_batch`` itself. With other NAR thresholds
-    or a device, the same public steps run (``extract_answer`` → ``parse_number`` → ``metrics.nar`` for numerical
-    rows, ``scoring.score_batch`` for multiple choice) with NAR vectorised on the device.
+    Without a device this is ``scoring.score_batch`` itself. With a device (the tensor path), multiple-choice rows
+    go through ``scoring.score_batch`` and numerical rows through the same public steps as ``scoring``
+    (``extract_answer`` → ``parse_number`` → ``metrics.nar``) with one vectorised NAR call on the device.
     """
-    if not nar_options and device is None:
-        return scoring.score_batch(predictions, records)
+    if device is None:
+        return scoring.score_batch(predictions, records, **nar_options)
     import numpy as np
     import torch
 
@@ -159,7 +159,7 @@ def _score_rows(
         pred = torch.tensor([np.nan if v is None else v for v in values], dtype=torch.float64, device=device)
         target = torch.tensor(targets, dtype=torch.float64, device=device)
         out[torch.as_tensor(num, device=device)] = metrics.nar(pred, target, **nar_options).to(torch.float32)
-    return out if device is not None else out.double().numpy()
+    return out
 
 
 def _accuracy(

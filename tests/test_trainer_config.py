@@ -1,0 +1,117 @@
+"""Recipes parse with TRL's parser; config checks; SR training data loading with safe paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from spatial_r1_eval.trainer.config import SpatialR1Arguments, parse_config
+from spatial_r1_eval.trainer.data import load_sr_train
+from spatial_r1_eval.trainer.video_inputs import VideoBudget
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPES = REPO / "trainer" / "recipes"
+
+
+def test_paper_recipe_holds_the_paper_setup() -> None:
+    import yaml
+
+    recipe = yaml.safe_load((RECIPES / "spatial_r1_7b.yaml").read_text())
+    assert recipe["bf16"] is True  # on CPU-only machines transformers refuses bf16: override it to parse here
+    args, grpo = parse_config(
+        ["--config", str(RECIPES / "spatial_r1_7b.yaml"), "--bf16", "false", "--use_cpu", "true"]
+    )
+    assert args.model_name_or_path == "Qwen/Qwen2.5-VL-7B-Instruct"
+    assert (args.video_frames, args.video_max_pixels) == (16, 128 * 28 * 28)
+    assert args.reward_funcs == ["accuracy", "format"]
+    assert grpo.num_generations == 8 and grpo.learning_rate == 1e-6 and grpo.beta == 0.04
+
+
+def test_smoke_recipe_and_overrides() -> None:
+    args, grpo = parse_config(["--config", str(RECIPES / "smoke.yaml"), "--max_steps", "5", "--video_frames", "2"])
+    assert args.model_name_or_path == "tiny" and args.dataset_path == "synthetic"
+    assert grpo.max_steps == 5 and args.video_frames == 2 and grpo.use_cpu
+
+
+def test_accelerate_configs_are_valid_yaml() -> None:
+    import yaml
+
+    zero3 = yaml.safe_load((REPO / "trainer" / "accelerate_configs" / "zero3.yaml").read_text())
+    assert zero3["distributed_type"] == "DEEPSPEED" and zero3["deepspeed_config"]["zero_stage"] == 3
+    single = yaml.safe_load((REPO / "trainer" / "accelerate_configs" / "single_gpu.yaml").read_text())
+    assert single["num_processes"] == 1
+
+
+def test_unknown_key_and_bad_values(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dataset_path: x.jsonl\nvideo_frame: 16\n")
+    with pytest.raises((ValueError, SystemExit)):
+        parse_config(["--config", str(bad)])
+    with pytest.raises(FileNotFoundError, match="no such config"):
+        parse_config(["--config", str(tmp_path / "missing.yaml")])
+    for kwargs, match in [
+        ({"video_frames": 3}, "even"),
+        ({"video_max_pixels": 10}, "max_pixels"),
+        ({"nar_start": 0.9, "nar_end": 0.5}, "NAR"),
+        ({"torch_dtype": "int8"}, "torch_dtype"),
+        ({"max_samples": 0}, "max_samples"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            SpatialR1Arguments(**kwargs)
+    assert SpatialR1Arguments().video_budget == VideoBudget(16, 128 * 28 * 28)
+
+
+def _row(**over) -> dict:
+    row = {
+        "problem_id": "s-1", "problem": "How many chair(s) are in this room?", "data_type": "video",
+        "problem_type": "numerical", "options": [], "solution": "<answer>3</answer>",
+        "path": "videos/scannet/s.mp4", "data_source": "SR", "question_type": "object_counting",
+    }  # fmt: skip
+    row.update(over)
+    return row
+
+
+def _write(root: Path, rows: list[dict]) -> Path:
+    (root / "videos" / "scannet").mkdir(parents=True, exist_ok=True)
+    (root / "videos" / "scannet" / "s.mp4").write_bytes(b"\x00")
+    path = root / "sr_train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_load_sr_train_builds_reasoning_prompts(tmp_path: Path) -> None:
+    from spatial_r1_eval.prompts import build_reasoning_prompt
+
+    mc = _row(problem_id="s-2", question_type="route_planning", problem_type="multiple choice",
+              options=["A. left", "B. right"], solution="<answer>B</answer>", problem="Which way? ")  # fmt: skip
+    ds = load_sr_train(_write(tmp_path, [_row(), mc]))
+    assert len(ds) == 2
+    first, second = ds[0], ds[1]
+    assert first["prompt"] == [{"role": "user", "content": build_reasoning_prompt(
+        {"question_type": "object_counting", "question": "How many chair(s) are in this room?"})}]  # fmt: skip
+    assert second["prompt"][0]["content"].startswith("Which way? Options:\nA. left\nB. right\n")
+    assert first["video"] == str((tmp_path / "videos" / "scannet" / "s.mp4").resolve())
+    assert (first["ground_truth"], second["ground_truth"]) == ("3", "B")
+    assert load_sr_train(tmp_path / "sr_train.jsonl", question_types=["route_planning"])[0]["problem_id"] == "s-2"
+
+
+def test_load_sr_train_rejects_bad_rows(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"sr_train.jsonl:1: field 'path'.*escapes"):
+        load_sr_train(_write(tmp_path, [_row(path="../../etc/passwd")]))
+    with pytest.raises(ValueError, match=r":1: missing field 'question_type'"):
+        load_sr_train(_write(tmp_path, [_row(question_type=None)]))
+    with pytest.raises(FileNotFoundError, match="videos/scannet/other.mp4"):
+        load_sr_train(_write(tmp_path, [_row(path="videos/scannet/other.mp4")]))
+    with pytest.raises(ValueError, match="data_type must be 'video'"):
+        load_sr_train(_write(tmp_path, [_row(data_type="image")]))
+    with pytest.raises(ValueError, match="no training rows"):
+        load_sr_train(_write(tmp_path, [_row()]), question_types=["route_planning"])
+
+
+def test_cli_reports_a_missing_config_in_one_line(capsys) -> None:
+    from spatial_r1_eval.cli import main
+
+    assert main(["train", "--config", "/nonexistent/recipe.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "no such config file" in err and "Traceback" not in err
