@@ -8,7 +8,7 @@ A thin wrapper: it runs ``python -m lmms_eval`` in a subprocess with ``--include
 Examples::
 
     spatial-r1 eval --tasks sr,sr_r1 --model qwen2_5_vl \\
-        --model-args pretrained=/tmp/tiny-qwen,device=cpu,device_map=cpu,max_pixels=12544 \\
+        --model-args pretrained=/tmp/tiny-qwen,device=cpu,device_map=cpu,max_pixels=12544,min_pixels=3136 \\
         --sr-dir demo_out/sr --output runs/
     spatial-r1 eval --tasks vsibench_direct_blind --model chance_frequency --vsibench-dir ../shared/data/vsibench \\
         --output runs/
