@@ -9,7 +9,7 @@ image/video processor configs. No network access is needed; the same seed gives 
 Usage::
 
     spatial-r1 tiny-model --out /tmp/tiny-qwen
-    lmms-eval --model qwen2_5_vl \
+    lmms-eval --model qwen2_5_vl \\
         --model_args pretrained=/tmp/tiny-qwen,device=cpu,device_map=cpu,max_pixels=12544,min_pixels=3136 ...
 """
 
