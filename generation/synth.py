@@ -504,6 +504,12 @@ class _Renderer:
             s = 2 + n_walls + j
             self.label[s], self.instance[s], self.color[s] = ids[box.label], oid + 1, colors[oid]
             self.shade[s] = [_shade(axis) for axis in box.rotation.T]
+        self.shade[0, 1] = 0.9 * self.shade[0, 0]  # dark floor tiles
+        for a, b in self.walls:
+            if a[0] != b[0] and a[1] != b[1]:
+                raise ValueError("synthetic rooms have axis-aligned walls only")
+        # colour of every (surface, shade slot): one gather per frame
+        self.lut = np.clip(np.round(self.color[:, None, :] * self.shade[:, :, None]), 0, 255).astype(np.uint8)
 
     def render(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(colour uint8 (H,W,3), depth uint16 mm, label ids uint16, instance ids uint8) for a camera pose."""
@@ -518,30 +524,29 @@ class _Renderer:
             t = np.where(dz < 0, f32(-o[2]) * inv_dz, f32(self.room.height - o[2]) * inv_dz).astype(f32)
             surf = np.where(dz < 0, 0, 1).astype(np.int16)
             axis = np.zeros(t.shape, np.int8)
+            inv_dx, inv_dy = 1.0 / dx, 1.0 / dy
             for i, (a, b) in enumerate(self.walls):
                 ends = np.array([[a[0], a[1], 0.0], [b[0], b[1], 0.0], [a[0], a[1], self.room.height],
                                  [b[0], b[1], self.room.height]])  # fmt: skip
                 if np.all((ends - o) @ rot[:, 2] <= 0):  # wall entirely behind the camera
                     continue
-                e = b - a
-                ax, ay = a[0] - o[0], a[1] - o[1]
-                inv = 1.0 / (dx * f32(e[1]) - dy * f32(e[0]))
-                tw = f32(ax * e[1] - ay * e[0]) * inv
-                sw = (f32(ax) * dy - f32(ay) * dx) * inv
-                hit = (tw > 1e-6) & (sw >= 0) & (sw <= 1) & (tw < t)
+                # walls are axis-aligned (orthogonal rooms): plane x = const or y = const, extent along the other
+                k = 0 if a[0] == b[0] else 1  # the constant coordinate
+                lo, hi = sorted((a[1 - k], b[1 - k]))
+                tw = f32(a[k] - o[k]) * (inv_dx if k == 0 else inv_dy)
+                other = f32(o[1 - k]) + tw * (dy if k == 0 else dx)
+                hit = (tw > 1e-6) & (tw < t) & (other >= lo) & (other <= hi)
                 np.copyto(t, tw, where=hit)
                 np.copyto(surf, np.int16(2 + i), where=hit)
         for j, box in enumerate(self.boxes):
             self._cast_box(box, 2 + len(self.walls) + j, rot, o, t, surf, axis)
-        color = self.color[surf] * self.shade[surf, axis][..., None]
         floor = surf == 0
-        if floor.any():
-            fx_ = f32(o[0]) + t[floor] * dx[floor]
-            fy_ = f32(o[1]) + t[floor] * dy[floor]
-            checker = (np.floor(fx_ * 2) + np.floor(fy_ * 2)) % 2
-            color[floor] *= (0.9 + 0.1 * checker)[:, None]
-        color = np.clip(color, 0, 255).astype(np.uint8)
-        depth = np.clip(np.round(np.where(np.isfinite(t), t, 0) * 1000.0), 0, 65535).astype(np.uint16)
+        if floor.any():  # checkerboard floor tiles: dark tiles use the floor's second shade slot
+            tf = t[floor]
+            checker = (np.floor((f32(o[0]) + tf * dx[floor]) * 2) + np.floor((f32(o[1]) + tf * dy[floor]) * 2)) % 2
+            axis[floor] = (checker == 0).astype(np.int8)
+        color = self.lut[surf, axis]
+        depth = (np.minimum(t * 1000.0, 65535.0) + 0.5).astype(np.uint16)
         return color, depth, self.label[surf], self.instance[surf]
 
     def _screen_rect(self, box: _Box, rot: np.ndarray, o: np.ndarray) -> tuple[int, int, int, int] | None:
