@@ -229,3 +229,18 @@ def test_smoke_recipe_trains_logs_per_task_rewards_checkpoints_and_resumes(sr_tr
     resumed = json.loads((out / "train_summary.json").read_text())
     assert resumed["global_step"] == 3
     assert resumed["resumed_from"].endswith("checkpoint-2")
+
+
+@pytest.mark.slow
+def test_smoke_recipe_as_shipped_runs_on_generated_sr_data(tmp_path, capsys):
+    """The acceptance command: the shipped smoke recipe (tiny model + SR data from the generator on a synthetic
+    scene), with only the output folder changed."""
+    from spatial_r1_eval.cli import main
+
+    out = tmp_path / "smoke"
+    assert main(["train", "--config", str(SMOKE), "--", "--output_dir", str(out), "--save_strategy", "no"]) == 0
+    assert "mean reward per task" in capsys.readouterr().out
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["global_step"] == 2 and summary["per_task_rewards"]["accuracy"]
+    rows = [json.loads(line) for line in (out / "sr_data" / "sr" / "sr_train.jsonl").read_text().splitlines()]
+    assert rows and all((out / "sr_data" / "sr" / r["path"]).is_file() for r in rows)
