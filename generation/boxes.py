@@ -42,14 +42,14 @@ def aabb_from_points(points: np.ndarray) -> AxisAlignedBox:
 
 def _convex_hull_2d(xy: np.ndarray) -> np.ndarray:
     """Vertices (counter-clockwise) of the 2-D convex hull; degenerate inputs return their extreme points."""
-    uniq = np.unique(xy, axis=0)
-    if len(uniq) >= 3:
+    if len(xy) >= 3:
         from scipy.spatial import ConvexHull, QhullError
 
         try:
-            return uniq[ConvexHull(uniq).vertices]
+            return xy[ConvexHull(xy).vertices]
         except QhullError:
-            pass  # collinear points
+            pass  # fewer than 3 distinct points, or collinear
+    uniq = np.unique(xy, axis=0)
     if len(uniq) == 1:
         return uniq
     # collinear (or two points): the two extreme points along the principal direction

@@ -477,6 +477,9 @@ class LabelMap:
         return label in self.raw_to_category or label.lower() in self.raw_to_category
 
 
+_LABEL_MAP_CACHE: dict[tuple[str, int, int], LabelMap] = {}
+
+
 def read_label_map(path: PathLike) -> LabelMap:
     """Read a ScanNet label TSV, v2 (``raw_category`` + ``category``) or the older one (``category`` only).
 
@@ -492,6 +495,14 @@ def read_label_map(path: PathLike) -> LabelMap:
         ('bookshelf', 'bookshelf', 'dishrack', 'v2')
     """
     path = _require_file(path)
+    stat = path.stat()
+    cache_key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)  # a TSV is read once per process
+    if cache_key not in _LABEL_MAP_CACHE:
+        _LABEL_MAP_CACHE[cache_key] = _parse_label_map(path)
+    return _LABEL_MAP_CACHE[cache_key]
+
+
+def _parse_label_map(path: Path) -> LabelMap:
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f, delimiter="\t")
         columns = reader.fieldnames or []

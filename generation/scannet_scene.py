@@ -77,20 +77,31 @@ def resolve_label_map(
 def _instance_points(
     groups: list[SegGroup], seg_indices: np.ndarray, points: np.ndarray, agg_path: Path, segs_path: Path
 ) -> list[np.ndarray]:
-    """Aligned points of every segGroup (a vertex belongs to a group when its segment is one of the group's)."""
+    """Aligned points of every segGroup (a vertex belongs to a group when its segment is one of the group's).
+
+    One sort of the vertices by group when no segment is shared between groups (the ScanNet norm), else a
+    mask per group; points keep their vertex order either way.
+    """
     uniq, inverse = np.unique(seg_indices, return_inverse=True)
-    out = []
-    for g in groups:
-        present = np.isin(g.segments, uniq)
+    seg_group = np.full(len(uniq), -1, dtype=np.int64)
+    shared = False
+    for k, g in enumerate(groups):
+        pos = np.searchsorted(uniq, g.segments)
+        present = (pos < len(uniq)) & (uniq[np.minimum(pos, len(uniq) - 1)] == g.segments)
         if not present.all():
             missing = g.segments[~present][:3].tolist()
             raise ValueError(
                 f"{agg_path}: segGroup id {g.id} ({g.label!r}) refers to segments {missing} "
                 f"absent from {segs_path.name}"
             )
-        member = np.isin(uniq, g.segments)
-        out.append(points[member[inverse]])
-    return out
+        shared |= bool(np.any((seg_group[pos] != -1) & (seg_group[pos] != k)))
+        seg_group[pos] = k
+    if shared:
+        return [points[np.isin(uniq, g.segments)[inverse]] for g in groups]
+    vertex_group = seg_group[inverse]
+    order = np.argsort(vertex_group, kind="stable")
+    bounds = np.searchsorted(vertex_group[order], np.arange(len(groups) + 1))
+    return [points[order[bounds[k] : bounds[k + 1]]] for k in range(len(groups))]
 
 
 def load_scene(scene_dir: PathLike, label_map: LabelMap | PathLike | None = None, *, frames: bool = True) -> Scene:

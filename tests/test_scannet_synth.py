@@ -296,3 +296,20 @@ def test_synth_cli_matches_the_api(tmp_path, synth_root):
         assert (out / "scans/scene9000_00" / name).read_bytes() == (
             synth_root / "scans/scene9000_00" / name
         ).read_bytes()
+
+
+def test_segments_shared_between_groups_go_to_both(scene_dirs, tmp_path):
+    import shutil
+
+    scene_dir = tmp_path / "scans" / scene_dirs[0].name
+    shutil.copytree(scene_dirs[0], scene_dir)
+    agg_path = scene_files(scene_dir)["aggregation"]
+    agg = json.loads(agg_path.read_text())
+    shared = agg["segGroups"][1]["segments"][0]
+    agg["segGroups"][2]["segments"].append(shared)
+    agg_path.write_text(json.dumps(agg))
+    scene = load_scene(scene_dir)
+    seg = scannet_io.read_segs(scene_files(scene_dir)["segs"])
+    for obj, g in zip(scene.objects, agg["segGroups"], strict=True):
+        np.testing.assert_array_equal(obj.points, scene.points[np.isin(seg, g["segments"])])
+    assert len(scene.objects[2].points) > len(load_scene(scene_dirs[0]).objects[2].points)
