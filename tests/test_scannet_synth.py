@@ -313,3 +313,48 @@ def test_segments_shared_between_groups_go_to_both(scene_dirs, tmp_path):
     for obj, g in zip(scene.objects, agg["segGroups"], strict=True):
         np.testing.assert_array_equal(obj.points, scene.points[np.isin(seg, g["segments"])])
     assert len(scene.objects[2].points) > len(load_scene(scene_dirs[0]).objects[2].points)
+
+
+def _read_sens_like_scannet(path: Path) -> tuple[dict, list[dict]]:
+    """Sequential struct reader following ScanNet's own SensReader/python/SensorData.py field order."""
+    import struct
+    import zlib
+
+    with path.open("rb") as f:
+        head = {"version": struct.unpack("I", f.read(4))[0]}
+        strlen = struct.unpack("Q", f.read(8))[0]
+        head["sensor_name"] = f.read(strlen)
+        for name in ("intrinsic_color", "extrinsic_color", "intrinsic_depth", "extrinsic_depth"):
+            head[name] = np.asarray(struct.unpack("f" * 16, f.read(64)), dtype=np.float32).reshape(4, 4)
+        head["color_compression_type"], head["depth_compression_type"] = struct.unpack("ii", f.read(8))
+        head["size"] = struct.unpack("IIII", f.read(16))
+        head["depth_shift"] = struct.unpack("f", f.read(4))[0]
+        frames = []
+        for _ in range(struct.unpack("Q", f.read(8))[0]):
+            pose = np.asarray(struct.unpack("f" * 16, f.read(64)), dtype=np.float32).reshape(4, 4)
+            ts_c, ts_d, c_size, d_size = struct.unpack("QQQQ", f.read(32))
+            color, depth = f.read(c_size), zlib.decompress(f.read(d_size))
+            frames.append({"pose": pose, "ts": ts_c, "color": color, "depth": depth})
+        assert struct.unpack("Q", f.read(8))[0] == 0 and f.read() == b""  # no IMU records, nothing after
+    return head, frames
+
+
+def test_sens_follows_the_scannet_layout(scene_dirs):
+    import io
+
+    from PIL import Image
+
+    path = scene_files(scene_dirs[0])["sens"]
+    head, frames = _read_sens_like_scannet(path)
+    reader = SensReader(path)
+    assert head["version"] == 4 and head["color_compression_type"] == 2 and head["depth_compression_type"] == 1
+    assert (
+        head["size"] == (SIZE["width"], SIZE["height"], SIZE["width"], SIZE["height"]) and head["depth_shift"] == 1000
+    )
+    np.testing.assert_array_equal(reader.header.intrinsic_color, head["intrinsic_color"])
+    assert len(frames) == len(reader) == SIZE["n_frames"]
+    for i, fr in enumerate(frames):
+        np.testing.assert_array_equal(reader.frames[i].pose, fr["pose"])
+        assert fr["ts"] == round(i * 1e6 / 30)
+        np.testing.assert_array_equal(reader.read_color(i), np.asarray(Image.open(io.BytesIO(fr["color"]))))
+        np.testing.assert_array_equal(reader.read_depth(i).reshape(-1), np.frombuffer(fr["depth"], "<u2"))
