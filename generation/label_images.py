@@ -89,11 +89,7 @@ class LabelImages:
                 if p.stem.isdigit():
                     self._members[int(p.stem)] = p.name
         elif self.source.is_file():
-            try:
-                self._zip = zipfile.ZipFile(self.source)
-            except zipfile.BadZipFile:
-                raise ValueError(f"{self.source}: not a zip archive") from None
-            for name in self._zip.namelist():
+            for name in self._archive().namelist():
                 stem = Path(name).stem
                 if name.endswith(".png") and Path(name).parent.name == kind and stem.isdigit():
                     self._members[int(stem)] = name
@@ -113,6 +109,20 @@ class LabelImages:
             return cls(archive, kind)
         return None
 
+    def _archive(self) -> zipfile.ZipFile:
+        """The zip, opened on first use (and again after unpickling: scenes can be sent to worker processes)."""
+        if self._zip is None:
+            try:
+                self._zip = zipfile.ZipFile(self.source)
+            except zipfile.BadZipFile:
+                raise ValueError(f"{self.source}: not a zip archive") from None
+        return self._zip
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_zip"] = None
+        return state
+
     def __contains__(self, index: int) -> bool:
         return index in self._members
 
@@ -121,9 +131,9 @@ class LabelImages:
         if index not in self._members:
             raise KeyError(f"{self.source}: no {self.kind} image for frame {index}")
         name = self._members[index]
-        if self._zip is not None:
+        if self.source.is_file():
             try:
-                data = self._zip.read(name)
+                data = self._archive().read(name)
             except (zipfile.BadZipFile, OSError) as e:
                 raise ValueError(f"{self.source}: cannot read member {name} ({e})") from None
             return decode_png(data, f"{self.source}:{name}")

@@ -358,3 +358,14 @@ def test_sens_follows_the_scannet_layout(scene_dirs):
         assert fr["ts"] == round(i * 1e6 / 30)
         np.testing.assert_array_equal(reader.read_color(i), np.asarray(Image.open(io.BytesIO(fr["color"]))))
         np.testing.assert_array_equal(reader.read_depth(i).reshape(-1), np.frombuffer(fr["depth"], "<u2"))
+
+
+def test_loaded_scene_pickles_with_its_lazy_frames(loaded):
+    import pickle
+
+    _, scene, _ = loaded[1]
+    clone = pickle.loads(pickle.dumps(scene))
+    f0, g0 = scene.frames[3], clone.frames[3]
+    np.testing.assert_array_equal(f0.load_color(), g0.load_color())
+    np.testing.assert_array_equal(f0.load_labels(), g0.load_labels())
+    np.testing.assert_array_equal(scene.points, clone.points)
