@@ -188,6 +188,11 @@ _LIGHT = np.array([0.3, 0.5, 0.8]) / np.linalg.norm([0.3, 0.5, 0.8])
 _WALL_CLEARANCE = 0.02  # gap between wall-placed items and the wall (m)
 _CAMERA_OFFSET = 1.0  # camera path distance from the walls (m); wall-placed tall items are shallower
 _CAMERA_HEIGHT = 1.5
+# viewing direction relative to the walking direction (deg, positive = towards the room centre): a base turn
+# plus a slow sweep that starts at its outward extreme, so objects come into view progressively (as when a
+# ScanNet operator scans along the walls) and the room centre is still seen on the inward swings
+_TURN_DEG = (-30.0, -10.0)
+_SWEEP_DEG = 45.0  # one full sweep per loop around the room
 
 
 def label_ids() -> dict[str, int]:
@@ -433,7 +438,11 @@ def _box_patches(box: _Box) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np
 
 
 def _camera_path(room: _Room, n_frames: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Camera-to-world poses (aligned frame) walking once around the room, looking inwards and slightly down."""
+    """Camera-to-world poses (aligned frame) walking once around the room 1 m from the walls, 20 deg down.
+
+    The view starts turned towards the wall ahead and sweeps once towards the room centre and back, so
+    objects come into view over the whole stream (appearance order) and every part of the room is seen.
+    """
     poly = room.polygon()
     k = len(poly)
     path = []
@@ -454,13 +463,14 @@ def _camera_path(room: _Room, n_frames: int, rng: np.random.Generator) -> list[n
         return path[j] + (s - cum[j]) / seg[j] * (path[j + 1] - path[j])
 
     phase = float(rng.uniform(0, total))
-    turn = math.radians(float(rng.uniform(60, 80)))
+    turn = math.radians(float(rng.uniform(*_TURN_DEG)))
     poses = []
     for f in range(n_frames):
         s = phase + total * f / n_frames
         xy = at(s)
         tangent = at(s + 0.7) - at(s - 0.7)
-        yaw = math.atan2(tangent[1], tangent[0]) + turn + math.radians(15) * math.sin(2 * math.pi * f / 90)
+        sweep = math.radians(_SWEEP_DEG) * math.sin(2 * math.pi * f / n_frames - math.pi / 2)
+        yaw = math.atan2(tangent[1], tangent[0]) + turn + sweep
         pitch = math.radians(-20)
         fwd = np.array([math.cos(yaw) * math.cos(pitch), math.sin(yaw) * math.cos(pitch), math.sin(pitch)])
         right = np.cross(fwd, [0.0, 0.0, 1.0])
