@@ -22,6 +22,10 @@ import sys
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("spatial_r1_eval.generation.synth_cli", "write synthetic scenes in the exact ScanNet layout"),
+    "scene-info": (
+        "spatial_r1_eval.generation.scannet_scene",
+        "summarise a ScanNet scan folder as load_scene reads it",
+    ),
     "generate": ("spatial_r1_eval.generation.generate_cli", "generate the SR dataset from ScanNet scans"),
     "validate-vsibench": (
         "spatial_r1_eval.generation.validate_cli",

@@ -8,8 +8,6 @@ import pkgutil
 
 import pytest
 
-import spatial_r1_eval
-
 # Modules that need an optional runtime (lmms-eval's task loader, a GPU) to import are skipped by name here.
 SKIP_PREFIXES = ("spatial_r1_eval.tasks.", "spatial_r1_eval.__main__")
 

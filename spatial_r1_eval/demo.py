@@ -1,0 +1,221 @@
+"""The whole pipeline in one command on synthetic scenes (``spatial-r1 demo --out DIR`` / ``make demo``).
+
+Stages, each skipped when its output is already complete (re-running reuses finished stages):
+
+1. ``DIR/scannet``: synthetic scenes in the exact ScanNet layout (``spatial-r1 synth``);
+2. ``DIR/sr``: the SR dataset, all seven tasks, with videos (``spatial-r1 generate``);
+3. ``DIR/tiny-model``: a tiny random Qwen2.5-VL checkpoint (``spatial-r1 tiny-model``);
+4. ``DIR/runs/<model>``: the real ``lmms-eval`` CLI on task ``sr`` for ``chance_random``, ``chance_frequency``
+   and the tiny Qwen2.5-VL (``qwen2_5_vl`` backend, CPU);
+5. the leaderboard of those runs next to the paper's Table 1 (printed), ``DIR/leaderboard.html`` and
+   ``DIR/leaderboard.png``;
+6. ``DIR/train``: two GRPO smoke steps on ``DIR/sr/sr_train.jsonl``, printing the per-task rewards.
+
+Nothing is downloaded: every model and dataset is built here. The numbers are those of random and chance
+models on tiny synthetic data; they show the plumbing, not a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+#: lmms-eval model arguments of the tiny Qwen2.5-VL on CPU (small pixel budget, few frames).
+TINY_QWEN_ARGS = "pretrained={path},device=cpu,device_map=cpu,max_pixels=12544,min_pixels=3136,max_num_frames=8"
+#: Models evaluated by the demo: row name -> (lmms-eval model, model_args template).
+DEMO_MODELS: dict[str, tuple[str, str]] = {
+    "chance_random": ("chance_random", ""),
+    "chance_frequency": ("chance_frequency", ""),
+    "tiny_qwen2_5_vl": ("qwen2_5_vl", TINY_QWEN_ARGS),
+}
+STAGES = ("scenes", "sr", "tiny-model", "eval", "leaderboard", "train")
+
+
+def _banner(i: int, text: str) -> None:
+    print(f"\n[{i}/{len(STAGES)}] {text}", flush=True)  # noqa: T201 (CLI output)
+
+
+def _done(what: str) -> None:
+    print(f"      reusing {what} (already complete)", flush=True)  # noqa: T201 (CLI output)
+
+
+def stage_scenes(out: Path, n_scenes: int, seed: int, n_frames: int) -> Path:
+    from spatial_r1_eval.generation.synth import write_synthetic_scenes
+
+    root = out / "scannet"
+    keys = [root / "scans" / f"scene{9000 + i:04d}_00" / "answer_key.json" for i in range(n_scenes)]
+    existed = all(k.is_file() for k in keys)
+    write_synthetic_scenes(
+        root, n_scenes, seed, n_frames=n_frames, width=320, height=240
+    )  # keeps scenes whose options match
+    if existed:
+        _done(f"{n_scenes} scene(s) in {root}")
+    return root
+
+
+def stage_sr(scannet: Path, out: Path, seed: int, workers: int) -> Path:
+    from spatial_r1_eval.generation.pipeline import generate
+
+    sr = out / "sr"
+    existed = (sr / "sr.jsonl").is_file() and (sr / "report.json").is_file()
+    report = generate(scannet, sr, seed=seed, workers=workers, videos=True, progress=existed is False)
+    failed = report["scenes"]["failed"]
+    if failed:
+        raise ValueError(f"SR generation failed for {len(failed)} scene(s): {failed}")
+    if existed:
+        _done(f"SR dataset {sr} (cached per scene)")
+    counts = ", ".join(f"{task} {n}" for task, n in sorted(report["counts"].items()))
+    print(f"      {sum(report['counts'].values())} questions: {counts}", flush=True)  # noqa: T201 (CLI output)
+    return sr
+
+
+def stage_tiny_model(out: Path, seed: int) -> Path:
+    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+
+    path = out / "tiny-model"
+    if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
+        _done(str(path))
+        return path
+    return Path(build_tiny_qwen2_5_vl(path, seed=seed))
+
+
+def stage_eval(out: Path, sr: Path, tiny: Path, limit: int | None) -> list[Path]:
+    from spatial_r1_eval.eval_cli import tasks_dir
+
+    env = dict(os.environ, SPATIAL_R1_SR_DIR=str(sr.resolve()), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    run_dirs = []
+    for name, (model, args_template) in DEMO_MODELS.items():
+        run_dir = out / "runs" / name
+        run_dirs.append(run_dir)
+        if any(run_dir.rglob("*_results.json")):
+            _done(f"lmms-eval run {run_dir}")
+            continue
+        cmd = [sys.executable, "-m", "lmms_eval", "--include_path", str(tasks_dir()), "--tasks", "sr"]
+        cmd += ["--model", model, "--output_path", str(run_dir), "--log_samples", "--batch_size", "1"]
+        if args_template:
+            cmd += ["--model_args", args_template.format(path=tiny.resolve())]
+        if limit is not None:
+            cmd += ["--limit", str(limit)]
+        print(f"      lmms-eval: {model} on sr -> {run_dir}", flush=True)  # noqa: T201 (CLI output)
+        t0 = time.time()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+            raise RuntimeError(f"lmms-eval failed for {model} (exit {proc.returncode}):\n{tail}")
+        print(f"      done in {time.time() - t0:.0f} s", flush=True)  # noqa: T201 (CLI output)
+    return run_dirs
+
+
+def stage_leaderboard(out: Path, run_dirs: list[Path]) -> tuple[Path, Path]:
+    from spatial_r1_eval.leaderboard.html import write_html
+    from spatial_r1_eval.leaderboard.plots import plot_rows, save_bar_chart
+    from spatial_r1_eval.leaderboard.reference import load_reference
+    from spatial_r1_eval.leaderboard.runs import read_runs
+    from spatial_r1_eval.leaderboard.table import build_leaderboard
+
+    runs = read_runs(run_dirs)
+    board = build_leaderboard(runs, reference=load_reference("spatial-r1-table1"))
+    print(board.render("md"), flush=True)  # noqa: T201 (CLI output)
+    html = write_html(board, out / "leaderboard.html", chart_rows=plot_rows(board))
+    png = save_bar_chart(plot_rows(board, [r.name for r in runs]), out / "leaderboard.png", title="SR (demo)")
+    print(f"      wrote {html}\n      wrote {png}", flush=True)  # noqa: T201 (CLI output)
+    return Path(html), Path(png)
+
+
+def stage_train(out: Path, sr: Path, tiny: Path, steps: int) -> dict:
+    from spatial_r1_eval.trainer.cli import format_task_table, train
+
+    train_dir = out / "train"
+    summary_path = train_dir / "train_summary.json"
+    if summary_path.is_file():
+        from spatial_r1_eval.files import read_json
+
+        summary = read_json(summary_path)
+        if summary.get("global_step", 0) >= steps:
+            _done(str(train_dir))
+            print(format_task_table(summary["per_task_rewards"]), flush=True)  # noqa: T201 (CLI output)
+            return summary
+    from importlib.resources import files
+
+    recipe = Path(str(files("spatial_r1_eval.trainer") / "recipes" / "smoke.yaml"))
+    summary = train(
+        [
+            "--config",
+            str(recipe),
+            "--output_dir",
+            str(train_dir),
+            "--model_name_or_path",
+            str(tiny.resolve()),
+            "--dataset_path",
+            str((sr / "sr_train.jsonl").resolve()),
+            "--max_steps",
+            str(steps),
+        ]
+    )
+    print(format_task_table(summary["per_task_rewards"]), flush=True)  # noqa: T201 (CLI output)
+    return summary
+
+
+def run_demo(
+    out: str | os.PathLike[str],
+    *,
+    scenes: int = 3,
+    frames: int = 300,
+    seed: int = 0,
+    workers: int = 1,
+    limit: int | None = None,
+    train_steps: int = 2,
+) -> dict[str, Path]:
+    """Run every stage into ``out``; returns the main output paths."""
+    if scenes < 1:
+        raise ValueError(f"--scenes must be at least 1, got {scenes}")
+    if train_steps < 1:
+        raise ValueError(f"--train-steps must be at least 1, got {train_steps}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    _banner(1, f"synthesising {scenes} ScanNet-format scene(s) -> {out / 'scannet'}")
+    scannet = stage_scenes(out, scenes, seed, frames)
+    _banner(2, f"generating SR (seven tasks, videos) -> {out / 'sr'}")
+    sr = stage_sr(scannet, out, seed, workers)
+    _banner(3, f"building a tiny random Qwen2.5-VL -> {out / 'tiny-model'}")
+    tiny = stage_tiny_model(out, seed)
+    _banner(4, "evaluating chance_random, chance_frequency and the tiny Qwen2.5-VL on sr through the lmms-eval CLI")
+    run_dirs = stage_eval(out, sr, tiny, limit)
+    _banner(5, "leaderboard (runs next to the paper's Table 1)")
+    html, png = stage_leaderboard(out, run_dirs)
+    _banner(6, f"GRPO smoke: {train_steps} step(s) on {sr / 'sr_train.jsonl'}")
+    stage_train(out, sr, tiny, train_steps)
+    print(f"\ndemo finished in {time.time() - t0:.0f} s; outputs in {out}", flush=True)  # noqa: T201 (CLI output)
+    return {"scannet": scannet, "sr": sr, "tiny_model": tiny, "html": html, "png": png, "train": out / "train"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``spatial-r1 demo`` options."""
+    parser.add_argument("--out", default="demo_out", help="output folder (default demo_out); re-runs reuse it")
+    parser.add_argument("--scenes", type=int, default=3, help="synthetic scenes (default 3)")
+    parser.add_argument("--frames", type=int, default=300, help="camera frames per scene, 30 fps (default 300)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every stage (default 0)")
+    parser.add_argument("--workers", type=int, default=1, help="processes for SR generation (default 1)")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N SR questions per model")
+    parser.add_argument("--train-steps", type=int, default=2, help="GRPO smoke steps (default 2)")
+
+
+def run(args: argparse.Namespace) -> int:
+    run_demo(
+        args.out,
+        scenes=args.scenes,
+        frames=args.frames,
+        seed=args.seed,
+        workers=args.workers,
+        limit=args.limit,
+        train_steps=args.train_steps,
+    )
+    return 0
