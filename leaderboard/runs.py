@@ -26,25 +26,13 @@ from typing import Any
 import numpy as np
 
 from spatial_r1_eval.files import read_json, read_jsonl
-from spatial_r1_eval.questions import TASKS
+from spatial_r1_eval.questions import METRIC_NAMES, TASKS
 
 logger = logging.getLogger(__name__)
 
 #: The eight table tasks plus ``overall``, in the paper's column order.
 COLUMNS: tuple[str, ...] = (*TASKS, "overall")
 
-#: Column -> metric name in lmms-eval's results JSON (the built-in ``vsibench.yaml`` names; our tasks reuse them).
-METRIC_NAMES: dict[str, str] = {
-    "obj_appearance_order": "obj_appearance_order_accuracy",
-    "object_abs_distance": "object_abs_distance_mra",
-    "object_counting": "object_counting_mra",
-    "object_rel_distance": "object_rel_distance_accuracy",
-    "object_size_estimation": "object_size_estimation_mra",
-    "room_size_estimation": "room_size_estimation_mra",
-    "route_planning": "route_planning_accuracy",
-    "object_rel_direction": "object_rel_direction_accuracy",
-    "overall": "vsibench_overall",
-}
 
 #: lmms-eval tasks this reader knows by name (others are accepted when they report the metric names above).
 KNOWN_TASKS: tuple[str, ...] = ("vsibench", "vsibench_debiased", "sr", "sr_r1", "vsibench_direct", "vsibench_r1")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from spatial_r1_eval.files import read_jsonl, resolve_inside
+from spatial_r1_eval.questions import METRIC_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -43,18 +44,6 @@ VSIBENCH_DIR_ENV = "VSIBENCH_DIR"
 VSIBENCH_HUB_ID = "nyu-visionx/VSI-Bench"
 """The Hugging Face dataset used when ``$VSIBENCH_DIR`` is unset."""
 
-#: table task -> metric name in lmms-eval's results (the built-in ``vsibench`` names); ``overall`` last.
-METRIC_NAMES: dict[str, str] = {
-    "obj_appearance_order": "obj_appearance_order_accuracy",
-    "object_abs_distance": "object_abs_distance_mra",
-    "object_counting": "object_counting_mra",
-    "object_rel_distance": "object_rel_distance_accuracy",
-    "object_size_estimation": "object_size_estimation_mra",
-    "room_size_estimation": "room_size_estimation_mra",
-    "route_planning": "route_planning_accuracy",
-    "object_rel_direction": "object_rel_direction_accuracy",
-    "overall": "vsibench_overall",
-}
 
 FORMAT_METRIC = "format_reward"
 """Extra metric of the reasoning tasks: share of completions in the ``<think>…</think><answer>…</answer>`` format."""

@@ -44,6 +44,20 @@ TASKS: tuple[str, ...] = (
 )
 """The eight table tasks, in the column order of the paper's Table 1."""
 
+METRIC_NAMES: dict[str, str] = {
+    "obj_appearance_order": "obj_appearance_order_accuracy",
+    "object_abs_distance": "object_abs_distance_mra",
+    "object_counting": "object_counting_mra",
+    "object_rel_distance": "object_rel_distance_accuracy",
+    "object_size_estimation": "object_size_estimation_mra",
+    "room_size_estimation": "room_size_estimation_mra",
+    "route_planning": "route_planning_accuracy",
+    "object_rel_direction": "object_rel_direction_accuracy",
+    "overall": "vsibench_overall",
+}
+"""Table task (and ``overall``, last) -> metric name in lmms-eval results: the built-in ``vsibench`` names, which our
+tasks reuse so that tables line up."""
+
 
 def _check(question_type: str) -> str:
     if question_type not in QUESTION_TYPES:
