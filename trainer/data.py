@@ -97,6 +97,25 @@ def training_row(row: dict[str, Any], data_root: str | os.PathLike[str], *, wher
     return out
 
 
+def round_robin_by_type(rows: list[tuple[int, dict]], n: int) -> list[tuple[int, dict]]:
+    """The first ``n`` of ``rows`` (``(line, record)`` pairs) taken in turn from each question type, in file order.
+
+    Example:
+        >>> rows = [(i, {"question_type": t}) for i, t in enumerate("aaabbc", 1)]
+        >>> [line for line, _ in round_robin_by_type(rows, 4)]
+        [1, 2, 4, 6]
+    """
+    queues: dict[str, list[tuple[int, dict]]] = {}
+    for row in rows:
+        queues.setdefault(str(row[1].get("question_type")), []).append(row)
+    picked: list[tuple[int, dict]] = []
+    depth = 0
+    while len(picked) < n and any(depth < len(q) for q in queues.values()):
+        picked += [q[depth] for q in queues.values() if depth < len(q)]
+        depth += 1
+    return sorted(picked[:n], key=lambda row: row[0])
+
+
 def load_sr_train(
     path: str | os.PathLike[str],
     *,
@@ -108,7 +127,8 @@ def load_sr_train(
     Args:
         path: The JSONL file (videos are resolved relative to its folder).
         question_types: Keep only these question types (``None`` = all).
-        max_samples: Keep the first N rows after filtering (``None`` = all).
+        max_samples: Keep N rows after filtering (``None`` = all), taken round-robin over the question types in
+            file order (see :func:`round_robin_by_type`), so that a small run still sees every task.
 
     Raises:
         FileNotFoundError: The file or one of its videos is missing.
@@ -117,14 +137,14 @@ def load_sr_train(
     import datasets
 
     path = Path(path)
-    records = read_jsonl(path)
-    rows = []
-    for lineno, record in enumerate(records, 1):
-        if question_types is not None and record.get("question_type") not in question_types:
-            continue
-        rows.append(training_row(record, path.parent, where=f"{path}:{lineno}"))
-        if max_samples is not None and len(rows) >= max_samples:
-            break
+    kept = [
+        (lineno, record)
+        for lineno, record in enumerate(read_jsonl(path), 1)
+        if question_types is None or record.get("question_type") in question_types
+    ]
+    if max_samples is not None:
+        kept = round_robin_by_type(kept, max_samples)
+    rows = [training_row(record, path.parent, where=f"{path}:{lineno}") for lineno, record in kept]
     if not rows:
         raise ValueError(f"{path}: no training rows (question_types={question_types}, max_samples={max_samples})")
     logger.info("loaded %d training rows from %s", len(rows), path)
