@@ -199,9 +199,11 @@ def test_bad_scene_is_reported_and_skipped(scannet_root, scene0000_dir, tmp_path
 
 @pytest.fixture(scope="module")
 def synth_root(tmp_path_factory):
-    synth = pytest.importorskip("spatial_r1_eval.generation.synth", reason="synthetic scenes not available yet")
+    from spatial_r1_eval.generation import synth
+
     root = tmp_path_factory.mktemp("synth")
-    synth.write_synthetic_scenes(root, 4, 0, n_points=20_000, n_frames=300, width=160, height=120)
+    # issue acceptance: on 20 synthetic scenes every generated answer equals the answer key, letters balanced
+    synth.write_synthetic_scenes(root, 20, 0, n_points=20_000, n_frames=300, width=160, height=120)
     return root
 
 
