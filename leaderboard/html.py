@@ -61,7 +61,7 @@ _JS = """
   for(var i=0;i<heads.length;i++){(function(col){
     heads[col].addEventListener("click",function(){sortBy(col,!heads[col].classList.contains("sorted-desc"));});
   })(i);}
-  var m=/^#sort=(\\d+)(-asc)?$/.exec(window.location.hash);
+  var m=window.location.hash.match(/^#sort=(\\d+)(-asc)?$/);
   if(m&&+m[1]<heads.length){sortBy(+m[1],!m[2]);}
 })();
 """
