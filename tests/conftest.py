@@ -34,3 +34,22 @@ def scene0000_dir(scannet_root: Path) -> Path:
 def vsibench_dir() -> Path:
     """``../shared/data/vsibench`` (``test.jsonl`` and ``meta_info/``)."""
     return _require(SHARED_DATA / "vsibench")
+
+
+@pytest.fixture(scope="session")
+def synthetic_sr(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SR folder made by the real pipeline: 2 synthetic ScanNet-layout scenes → ``generate`` (with videos).
+
+    Small (20 k points, 300 frames at 160×120) so that it builds in a few seconds; shared by the tests that need SR
+    data as a user would have it (``sr.jsonl``, ``sr_train.jsonl``, ``videos/scannet/*.mp4``).
+    """
+    from spatial_r1_eval.generation.pipeline import generate
+    from spatial_r1_eval.generation.synth import write_synthetic_scenes
+
+    root = tmp_path_factory.mktemp("synthetic_scannet")
+    write_synthetic_scenes(root, 2, 0, n_points=20_000, n_frames=300, width=160, height=120)
+    out = tmp_path_factory.mktemp("synthetic_sr")
+    report = generate(root, out, seed=0, videos=True, progress=False)
+    if report["scenes"]["failed"]:
+        raise RuntimeError(f"SR generation failed: {report['scenes']['failed']}")
+    return out

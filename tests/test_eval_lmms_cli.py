@@ -1,7 +1,8 @@
 """End to end through the real ``lmms-eval`` CLI: our tasks, our chance models, the tiny Qwen2.5-VL on CPU.
 
-The SR folder is written here (records in the DESIGN.md schema + real H.264 mp4s written with PyAV);
-switch it to ``spatial_r1_eval.generation.pipeline.generate`` on synthetic scenes once that exists.
+Two SR folders: ``sr_dir`` is written here by hand (records in the DESIGN.md schema + real H.264 mp4s written with
+PyAV) so that the chance models' exact answers are known; ``synthetic_sr`` (conftest) is made by the real pipeline
+(synthetic ScanNet-layout scenes → ``generate``), as a user's data would be.
 """
 
 from __future__ import annotations
@@ -250,3 +251,32 @@ def test_spatial_r1_eval_reproduces_chance_frequency_row(vsibench_dir: Path, tmp
         assert abs(got[metric] - value) <= tolerance, (metric, got[metric], value)
     table_row = next(line for line in proc.stdout.splitlines() if line.startswith("| chance_frequency"))
     assert "47.9" in table_row and "25.1" in table_row and "33.1" in table_row
+
+
+def test_sr_task_on_pipeline_generated_data(synthetic_sr: Path, tmp_path: Path) -> None:
+    """lmms-eval on SR data made by synth → generate: every question is asked once, and the logged per-question
+    scores and the task metrics agree with an independent re-scoring through the core."""
+    from spatial_r1_eval.aggregation import aggregate
+    from spatial_r1_eval.files import read_jsonl
+    from spatial_r1_eval.scoring import score
+
+    records = {r["id"]: r for r in read_jsonl(synthetic_sr / "sr.jsonl")}
+    out = tmp_path / "out"
+    proc = _lmms_eval(
+        ["--tasks", "sr", "--model", "chance_random", "--output_path", str(out), "--log_samples"],
+        _env(SPATIAL_R1_SR_DIR=str(synthetic_sr)),
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results, samples = _results(out)
+    per_q = [row["vsibench_overall"] for row in samples["sr"]]
+    assert sorted(r["id"] for r in per_q) == sorted(records)
+    for r in per_q:
+        assert r["score"] == score(r["prediction"], records[r["id"]])
+    expected = aggregate([records[r["id"]]["question_type"] for r in per_q], [r["score"] for r in per_q])
+    metrics = results["results"]["sr"]
+    for task, metric in METRIC_NAMES.items():
+        if task in expected:
+            assert metrics[f"{metric},none"] == pytest.approx(expected[task], abs=1e-6), task
+        else:
+            assert metrics[f"{metric},none"] is None, task
