@@ -16,7 +16,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from spatial_r1_eval.leaderboard.reference import load_reference
 
+from spatial_r1_eval.baselines import FREQUENCY_ROW_TOLERANCE
 from spatial_r1_eval.eval_cli import tasks_dir
 from spatial_r1_eval.lmms_task import METRIC_NAMES
 from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
@@ -237,18 +239,10 @@ def test_spatial_r1_eval_reproduces_chance_frequency_row(vsibench_dir: Path, tmp
     metrics = results["results"]["vsibench_direct_blind"]
     assert len(samples["vsibench_direct_blind"]) == 5130
     got = {m: 100 * metrics[f"{m},none"] for m in METRIC_NAMES.values()}
-    published = {
-        "object_rel_direction_accuracy": (47.9, 0.05),
-        "object_rel_distance_accuracy": (25.1, 0.05),
-        "obj_appearance_order_accuracy": (25.2, 0.05),
-        "room_size_estimation_mra": (33.1, 0.05),
-        "object_counting_mra": (62.1, 0.5),
-        "object_abs_distance_mra": (32.0, 0.5),
-        "object_size_estimation_mra": (29.9, 0.5),
-        "route_planning_accuracy": (28.4, 1.5),
-    }
-    for metric, (value, tolerance) in published.items():
-        assert abs(got[metric] - value) <= tolerance, (metric, got[metric], value)
+    published = dict(load_reference("spatial-r1-table1"))["Chance Level (Frequency)"]
+    for task, tolerance in FREQUENCY_ROW_TOLERANCE.items():
+        metric = METRIC_NAMES[task]
+        assert abs(got[metric] - published[task]) <= tolerance, (metric, got[metric], published[task])
     table_row = next(line for line in proc.stdout.splitlines() if line.startswith("| chance_frequency"))
     assert "47.9" in table_row and "25.1" in table_row and "33.1" in table_row
 

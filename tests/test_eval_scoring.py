@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from spatial_r1_eval.leaderboard.reference import load_reference
 
 from spatial_r1_eval import lmms_task
-from spatial_r1_eval.baselines import fit_frequency, frequency_prediction, random_prediction
+from spatial_r1_eval.baselines import FREQUENCY_ROW_TOLERANCE, fit_frequency, frequency_prediction, random_prediction
 from spatial_r1_eval.questions import MULTIPLE_CHOICE, NUMERICAL
 
 builtin = pytest.importorskip("lmms_eval.tasks.vsibench.utils")
@@ -280,18 +281,10 @@ def test_chance_frequency_reproduces_published_row(real_docs: list[dict]) -> Non
     fitted = fit_frequency(real_docs)
     preds = [frequency_prediction(d, fitted) for d in real_docs]
     ours = {k: 100 * v for k, v in _our_scores(real_docs, preds).items()}
-    published = {
-        "object_rel_direction_accuracy": (47.9, 0.05),
-        "object_rel_distance_accuracy": (25.1, 0.05),
-        "obj_appearance_order_accuracy": (25.2, 0.05),
-        "room_size_estimation_mra": (33.1, 0.05),
-        "object_counting_mra": (62.1, 0.5),
-        "object_abs_distance_mra": (32.0, 0.5),
-        "object_size_estimation_mra": (29.9, 0.5),
-        "route_planning_accuracy": (28.4, 1.5),
-    }
-    for metric, (value, tolerance) in published.items():
-        assert abs(ours[metric] - value) <= tolerance, (metric, ours[metric], value)
+    published = dict(load_reference("spatial-r1-table1"))["Chance Level (Frequency)"]
+    for task, tolerance in FREQUENCY_ROW_TOLERANCE.items():
+        metric = lmms_task.METRIC_NAMES[task]
+        assert abs(ours[metric] - published[task]) <= tolerance, (metric, ours[metric], published[task])
 
 
 def test_chance_random_matches_expected_rate(real_docs: list[dict]) -> None:
