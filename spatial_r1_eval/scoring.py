@@ -87,6 +87,9 @@ def score(
         prediction: the raw completion (``None`` or non-strings are accepted; they score 0.0 unless
             their text parses).
         record: a question record with ``question_type``, ``ground_truth`` and optional ``options``.
+        start: first NAR threshold.
+        end: last NAR threshold.
+        interval: NAR threshold step.
 
     Returns:
         NAR for numerical types, MAR for multiple-choice types.
@@ -101,14 +104,7 @@ def score(
     ...
     ValueError: record 3: unknown question_type 'colour'; expected one of ...
     """
-    qt = _question_type(record)
-    answer = extract_answer(prediction)
-    if qt in NUMERICAL:
-        target = numeric_ground_truth(record)
-        value = parse_number(answer)
-        return 0.0 if value is None else float(nar(value, target, start=start, end=end, interval=interval))
-    # QUESTION_TYPES = NUMERICAL | MULTIPLE_CHOICE, so this is a multiple-choice question
-    return float(mar(parse_choice(answer, record.get("options")), _choice_ground_truth(record)))
+    return float(score_batch([prediction], [record], start=start, end=end, interval=interval)[0])
 
 
 def score_batch(
@@ -118,7 +114,8 @@ def score_batch(
     start: float = 0.5,
     end: float = 0.95,
     interval: float = 0.05,
-) -> np.ndarray:
+    device: Any = None,
+) -> Any:
     """Score many completions; NAR runs vectorised over all numerical rows at once.
 
     Args:
@@ -127,9 +124,11 @@ def score_batch(
         start: first NAR threshold.
         end: last NAR threshold.
         interval: NAR threshold step.
+        device: ``None`` (NumPy), or a torch device: the scores come back as a float32 tensor there and the NAR of
+            the numerical rows is computed on it (the GRPO rewards' training-device path).
 
     Returns:
-        float64 array of scores, in input order.
+        float64 array of scores in input order (a float32 tensor on ``device`` when one is given).
 
     Raises:
         ValueError: length mismatch, or any error ``score`` raises (naming the record).
@@ -138,6 +137,8 @@ def score_batch(
     ...         {"question_type": "object_rel_distance", "ground_truth": "C", "options": ["A. x", "B. y", "C. z"]}]
     >>> score_batch(["<answer>4</answer>", "<answer>C</answer>"], recs)
     array([1., 1.])
+    >>> score_batch(["<answer>3</answer>", "<answer>B</answer>"], recs, device="cpu")
+    tensor([0.6000, 0.0000])
     """
     predictions = list(predictions)
     records = list(records)
@@ -159,8 +160,16 @@ def score_batch(
                 num_gt.append(gt)
         else:
             out[i] = mar(parse_choice(answer, rec.get("options")), _choice_ground_truth(rec))
+    options = {"start": start, "end": end, "interval": interval}
+    if device is not None:
+        import torch
+
+        scores = torch.as_tensor(out, device=device)
+        if num_idx:
+            pred_t = torch.tensor(num_pred, dtype=torch.float64, device=device)
+            gt_t = torch.tensor(num_gt, dtype=torch.float64, device=device)
+            scores[torch.as_tensor(num_idx, device=device)] = nar(pred_t, gt_t, **options)
+        return scores.to(torch.float32)
     if num_idx:
-        out[np.asarray(num_idx)] = nar(
-            np.asarray(num_pred), np.asarray(num_gt), start=start, end=end, interval=interval
-        )
+        out[np.asarray(num_idx)] = nar(np.asarray(num_pred), np.asarray(num_gt), **options)
     return out

@@ -129,39 +129,6 @@ def _nar_options(start: float, end: float, interval: float) -> dict[str, float]:
     return {"start": start, "end": end, "interval": interval}
 
 
-def _score_rows(
-    predictions: list[str], records: list[dict[str, Any]], nar_options: dict[str, float], device: Any = None
-):
-    """Scores of ``predictions`` against ``records``: ``np.ndarray``, or a float32 tensor on ``device``.
-
-    Without a device this is ``scoring.score_batch`` itself. With a device (the tensor path), multiple-choice rows
-    go through ``scoring.score_batch`` and numerical rows through the same public steps as ``scoring``
-    (``extract_answer`` → ``parse_number`` → ``metrics.nar``) with one vectorised NAR call on the device.
-    """
-    if device is None:
-        return scoring.score_batch(predictions, records, **nar_options)
-    import numpy as np
-    import torch
-
-    from spatial_r1_eval.answers import extract_answer, parse_number
-    from spatial_r1_eval.questions import is_numerical
-
-    num = [i for i, r in enumerate(records) if is_numerical(r["question_type"])]
-    num_set = set(num)
-    mc = [i for i in range(len(records)) if i not in num_set]
-    out = torch.zeros(len(records), dtype=torch.float32, device=device)
-    if mc:
-        mc_scores = scoring.score_batch([predictions[i] for i in mc], [records[i] for i in mc])
-        out[torch.as_tensor(mc, device=device)] = torch.as_tensor(mc_scores, dtype=torch.float32, device=device)
-    if num:
-        targets = [scoring.numeric_ground_truth(records[i]) for i in num]
-        values = [parse_number(extract_answer(predictions[i])) for i in num]
-        pred = torch.tensor([np.nan if v is None else v for v in values], dtype=torch.float64, device=device)
-        target = torch.tensor(targets, dtype=torch.float64, device=device)
-        out[torch.as_tensor(num, device=device)] = metrics.nar(pred, target, **nar_options).to(torch.float32)
-    return out
-
-
 def _accuracy(
     completions: Sequence[Any], nar_options: dict[str, float], columns: dict[str, Any], device: Any = None
 ) -> list[float | None]:
@@ -172,7 +139,7 @@ def _accuracy(
     out: list[float | None] = [None] * n
     if rows:
         predictions = [completion_text(completions[i]) for i in rows]
-        scores = _score_rows(predictions, [records[i] for i in rows], nar_options, device)
+        scores = scoring.score_batch(predictions, [records[i] for i in rows], device=device, **nar_options)
         for i, s in zip(rows, scores.tolist(), strict=True):
             out[i] = float(s)
     return out
@@ -295,6 +262,6 @@ def accuracy_reward_tensor(completions: Sequence[Any], *, device: Any = "cpu", *
     out = torch.full((len(completions),), float("nan"), dtype=torch.float32, device=device)
     if rows:
         predictions = [completion_text(completions[i]) for i in rows]
-        scores = _score_rows(predictions, [records[i] for i in rows], nar_options, device)
+        scores = scoring.score_batch(predictions, [records[i] for i in rows], device=device, **nar_options)
         out[torch.as_tensor(rows, device=device)] = scores
     return out
