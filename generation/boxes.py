@@ -11,6 +11,7 @@ is the longer horizontal side (x-component > 0, or +y when |x| <= 1e-6), ``axes[
 from __future__ import annotations
 
 import numpy as np
+from spatial_r1_eval.generation import geometry
 from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
 
 #: |x-component| below which the first axis counts as vertical (+y chosen), robust to float32 noise
@@ -129,14 +130,15 @@ def min_oriented_box(points: np.ndarray) -> OrientedBox:
 def aabb_distance(a: AxisAlignedBox, b: AxisAlignedBox) -> float:
     """Exact minimum Euclidean distance between two axis-aligned boxes (0 when they touch or overlap), metres.
 
+    The box-object form of :func:`spatial_r1_eval.generation.geometry.aabb_distance` (one implementation).
+
     Example:
         >>> a = AxisAlignedBox(np.zeros(3), np.ones(3))
         >>> b = AxisAlignedBox(np.array([4.0, 5.0, 0.5]), np.array([5.0, 6.0, 2.0]))
         >>> aabb_distance(a, b)
         5.0
     """
-    gap = np.maximum(0.0, np.maximum(a.min - b.max, b.min - a.max))
-    return float(np.sqrt(np.sum(gap * gap)))
+    return float(geometry.aabb_distance(a.min, a.max, b.min, b.max))
 
 
 def box_to_dict(aabb: AxisAlignedBox, obb: OrientedBox) -> dict[str, list[float]]:

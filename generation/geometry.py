@@ -17,10 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.spatial import cKDTree
+from spatial_r1_eval.generation.scene import CORNER_SIGNS as _SIGNS
 from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
 
-#: Corner sign pattern: corner k = centroid + sum_i _SIGNS[k, i] * half_i * axes[i].
-_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 #: The 12 box edges as pairs of corner indices (corners differ in exactly one sign).
 _EDGES = np.array([(i, j) for i in range(8) for j in range(i + 1, 8) if np.sum(_SIGNS[i] != _SIGNS[j]) == 1])
 

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: (8, 3) sign pattern of a box's corners, x slowest: ``(-1, -1, -1), (-1, -1, 1), ..., (1, 1, 1)``.
+CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+
 
 @dataclass(frozen=True)
 class AxisAlignedBox:
@@ -39,12 +42,6 @@ class AxisAlignedBox:
         """(3,) side lengths in metres."""
         return self.max - self.min
 
-    @classmethod
-    def from_points(cls, points: np.ndarray) -> AxisAlignedBox:
-        if points.ndim != 2 or points.shape[1] != 3 or len(points) == 0:
-            raise ValueError(f"AxisAlignedBox.from_points needs a non-empty (N, 3) array, got shape {points.shape}")
-        return cls(points.min(axis=0), points.max(axis=0))
-
 
 @dataclass(frozen=True)
 class OrientedBox:
@@ -55,9 +52,8 @@ class OrientedBox:
     axes: np.ndarray
 
     def corners(self) -> np.ndarray:
-        """(8, 3) corner points."""
-        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
-        return self.centroid + (signs * (self.axes_lengths / 2.0)) @ self.axes
+        """(8, 3) corner points; corner k = ``centroid + sum_i CORNER_SIGNS[k, i] * axes_lengths[i] / 2 * axes[i]``."""
+        return self.centroid + (CORNER_SIGNS * (self.axes_lengths / 2.0)) @ self.axes
 
 
 @dataclass
