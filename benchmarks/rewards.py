@@ -27,54 +27,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from spatial_r1_eval.trainer.data import SAMPLE_QUESTIONS, write_sample_sr_train
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
-QUESTIONS = [
-    ("object_counting", "How many chair(s) are in this room?", [], "3"),
-    ("object_rel_direction_easy", "Standing by the bed facing the tv, is the sofa to my left or right?",
-     ["A. left", "B. right"], "B"),
-    ("room_size_estimation", "What is the size of this room (in square meters)?", [], "21.5"),
-    ("route_planning", "You are a robot beginning at the bed facing the tv. Then?",
-     ["A. Turn Left", "B. Turn Right", "C. Turn Back"], "A"),
-]  # fmt: skip
-
-
-def write_sample_data(root: Path, n_videos: int = 2) -> Path:
-    """A small sr_train.jsonl (training schema) with real H.264 mp4s of moving noise."""
-    import av
-
-    rows = []
-    for k in range(n_videos):
-        scene = f"scene900{k}_00"
-        path = root / "videos" / "scannet" / f"{scene}.mp4"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        base = np.random.default_rng(k).integers(0, 255, (84, 112, 3), dtype=np.uint8)
-        with av.open(str(path), "w") as container:
-            stream = container.add_stream("libx264", rate=24)
-            stream.width, stream.height, stream.pix_fmt = 112, 84, "yuv420p"
-            for i in range(24):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.roll(base, 3 * i, axis=1), format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
-        for j, (qt, q, opts, gt) in enumerate(QUESTIONS):
-            rows.append({
-                "problem_id": f"{scene}-{j}", "problem": q, "data_type": "video",
-                "problem_type": "multiple choice" if opts else "numerical", "options": opts,
-                "solution": f"<answer>{gt}</answer>", "path": f"videos/scannet/{scene}.mp4",
-                "data_source": "SR", "question_type": qt,
-            })  # fmt: skip
-    out = root / "sr_train.jsonl"
-    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return out
 
 
 def reward_batch(n: int, text_chars: int, seed: int = 0) -> tuple[list[str], dict[str, list]]:
     rng = np.random.default_rng(seed)
     completions, cols = [], {"question_type": [], "solution": [], "options": []}
     for i in range(n):
-        qt, _, opts, gt = QUESTIONS[i % len(QUESTIONS)]
+        qt, _, opts, gt = SAMPLE_QUESTIONS[i % len(SAMPLE_QUESTIONS)]
         answer = str(rng.choice(["A", "B", "3", "21", "about 20 square meters"]))
         think = ("let me think, hmm, the sofa is near the bed. " * (text_chars // 45 + 1))[:text_chars]
         completions.append(f"<think>{think}</think><answer>{answer}</answer>")
@@ -101,7 +64,7 @@ def cpu_part() -> None:
     from spatial_r1_eval.trainer.cli import train
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = write_sample_data(Path(tmp) / "data")
+        data = write_sample_sr_train(Path(tmp) / "data")
         out = Path(tmp) / "run"
         argv = ["--config", str(REPO / "trainer/recipes/smoke.yaml"), "--dataset_path", str(data)]
         train([*argv, "--output_dir", str(out), "--save_strategy", "no"])
@@ -155,7 +118,7 @@ def gpu_part() -> None:
         del model
         torch.cuda.empty_cache()
         model = Qwen2_5_VLForConditionalGeneration.from_pretrained(model_dir, dtype=torch.bfloat16)
-        data = write_sample_data(Path(tmp) / "data", n_videos=1)
+        data = write_sample_sr_train(Path(tmp) / "data", n_videos=1)
         frames_path = Path(tmp) / "data" / "videos" / "scannet" / "scene9000_00.mp4"
         assert frames_path.is_file()
         args = GRPOConfig(

@@ -1,7 +1,8 @@
 """Video GRPO on a tiny random Qwen2.5-VL with real mp4 videos: video reaches generation and log-probs; the smoke
 recipe trains end to end on CPU, changes the parameters, logs per-task rewards, checkpoints and resumes.
 
-Data: a small ``sr_train.jsonl`` in the generator's training schema with real H.264 mp4s written here with PyAV;
+Data: a small ``sr_train.jsonl`` in the generator's training schema with real H.264 mp4s
+(``trainer.data.write_sample_sr_train``);
 the ``dataset_path: synthetic`` route through the project's SR generator has its own slow test.
 """
 
@@ -20,54 +21,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "trainer" / "recipes" / "smoke.yaml"
 
-_SPECS = [
-    ("object_counting", "How many chair(s) are in this room?", [], "3"),
-    ("object_rel_direction_easy", "If I am standing by the bed and facing the tv, is the sofa to my left or right?",
-     ["A. left", "B. right"], "B"),
-    ("room_size_estimation", "What is the size of this room (in square meters)?", [], "21.5"),
-    ("route_planning", "You are a robot beginning at the bed facing the tv. Then?",
-     ["A. Turn Left", "B. Turn Right", "C. Turn Back"], "A"),
-]  # fmt: skip
-
-
-def _write_video(path: Path, seed: int, n: int = 24, w: int = 112, h: int = 84) -> None:
-    import av
-
-    rng = np.random.default_rng(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        for i in range(n):
-            frame = av.VideoFrame.from_ndarray(np.roll(base, i * 3, axis=1), format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-
-
-def _pyav_sr_train(root: Path) -> Path:
-    rows = []
-    for k in range(2):
-        scene = f"scene900{k}_00"
-        _write_video(root / "videos" / "scannet" / f"{scene}.mp4", seed=k)
-        for j, (qt, q, opts, gt) in enumerate(_SPECS):
-            rows.append({
-                "problem_id": f"{scene}-{j}", "problem": q, "data_type": "video",
-                "problem_type": "multiple choice" if opts else "numerical", "options": opts,
-                "solution": f"<answer>{gt}</answer>", "path": f"videos/scannet/{scene}.mp4",
-                "data_source": "SR", "question_type": qt,
-            })  # fmt: skip
-    path = root / "sr_train.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
 
 @pytest.fixture(scope="session")
 def sr_train(tmp_path_factory) -> Path:
     """A small ``sr_train.jsonl`` with real mp4s (fast and independent of the generator's settings)."""
-    return _pyav_sr_train(tmp_path_factory.mktemp("sr_train"))
+    from spatial_r1_eval.trainer.data import write_sample_sr_train
+
+    return write_sample_sr_train(tmp_path_factory.mktemp("sr_train"))
 
 
 @pytest.fixture(scope="session")

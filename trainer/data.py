@@ -183,3 +183,61 @@ def prepare_synthetic_sr(out_dir: str | os.PathLike[str], *, n_scenes: int = 2, 
     if not train.is_file():
         raise FileNotFoundError(f"{train}: the SR generator wrote no training export")
     return train
+
+
+#: The questions of :func:`write_sample_sr_train`: ``(question_type, problem, options, answer)``, two numerical and
+#: two multiple-choice types, so that per-task reward logging and both accuracy routes are exercised.
+SAMPLE_QUESTIONS: tuple[tuple[str, str, list[str], str], ...] = (
+    ("object_counting", "How many chair(s) are in this room?", [], "3"),
+    ("object_rel_direction_easy", "If I am standing by the bed and facing the tv, is the sofa to my left or right?",
+     ["A. left", "B. right"], "B"),
+    ("room_size_estimation", "What is the size of this room (in square meters)?", [], "21.5"),
+    ("route_planning", "You are a robot beginning at the bed facing the tv. Then?",
+     ["A. Turn Left", "B. Turn Right", "C. Turn Back"], "A"),
+)  # fmt: skip
+
+
+def write_sample_sr_train(root: str | os.PathLike[str], n_videos: int = 2) -> Path:
+    """A tiny ``sr_train.jsonl`` in the training schema with real H.264 mp4s of moving noise (tests, benchmarks).
+
+    Independent of the SR generator's settings (see :func:`prepare_synthetic_sr` for data made by the generator):
+    ``n_videos`` scenes ``scene900<k>_00`` of 24 frames (112x84, 24 fps, seeded by ``k``), each asked the
+    :data:`SAMPLE_QUESTIONS`.
+
+    Args:
+        root: Output folder (``sr_train.jsonl`` and ``videos/scannet/<scene>.mp4``).
+        n_videos: Number of scenes / videos.
+
+    Returns:
+        The path of ``sr_train.jsonl``.
+
+    Example:
+        >>> import tempfile
+        >>> path = write_sample_sr_train(tempfile.mkdtemp(), n_videos=1)
+        >>> len(load_sr_train(path)), (path.parent / "videos/scannet/scene9000_00.mp4").is_file()
+        (4, True)
+    """
+    import numpy as np
+    from spatial_r1_eval.generation.video import write_mp4
+
+    from spatial_r1_eval.files import write_jsonl
+    from spatial_r1_eval.questions import problem_type
+
+    root = Path(root)
+    rows = []
+    for k in range(n_videos):
+        scene = f"scene900{k}_00"
+        base = np.random.default_rng(k).integers(0, 255, (84, 112, 3), dtype=np.uint8)
+        video = root / "videos" / "scannet" / f"{scene}.mp4"
+        video.parent.mkdir(parents=True, exist_ok=True)
+        write_mp4((np.roll(base, 3 * i, axis=1) for i in range(24)), video, fps=24)
+        for j, (qt, problem, options, answer) in enumerate(SAMPLE_QUESTIONS):
+            rows.append({
+                "problem_id": f"{scene}-{j}", "problem": problem, "data_type": "video",
+                "problem_type": problem_type(qt), "options": options,
+                "solution": f"<answer>{answer}</answer>", "path": f"videos/scannet/{scene}.mp4",
+                "data_source": "SR", "question_type": qt,
+            })  # fmt: skip
+    out = root / "sr_train.jsonl"
+    write_jsonl(out, rows)
+    return out
