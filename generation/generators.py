@@ -221,9 +221,9 @@ class DistanceCache:
         if key not in self._cache:
             ga, gb = self.groups[key[0]], self.groups[key[1]]
             if self.variant == "vsibench":
-                d = min(geometry.grid_box_distance(x.obb, y.obb) for x in ga for y in gb)
+                d = geometry.category_distance([x.obb for x in ga], [y.obb for y in gb], grid=True)
             else:
-                d = float(geometry.aabb_distance_matrix([x.aabb for x in ga], [y.aabb for y in gb]).min())
+                d = geometry.category_distance([x.aabb for x in ga], [y.aabb for y in gb])
             self._cache[key] = d
         return self._cache[key]
 

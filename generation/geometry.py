@@ -233,15 +233,37 @@ def grid_box_distance(box_a: OrientedBox, box_b: OrientedBox, step: float = 0.05
     return float(min(np.min(dist), bound))
 
 
-def category_distance(boxes_a: Sequence[OrientedBox], boxes_b: Sequence[OrientedBox], *, grid: bool = False) -> float:
-    """Distance between two categories: minimum over their instances (exact, or VSI-Bench's grid when ``grid``).
+def category_distance(
+    boxes_a: Sequence[AxisAlignedBox] | Sequence[OrientedBox],
+    boxes_b: Sequence[AxisAlignedBox] | Sequence[OrientedBox],
+    *,
+    grid: bool = False,
+) -> float:
+    """Distance between two categories (m): the minimum over their instances' boxes.
+
+    Axis-aligned boxes (the paper): exact closed form. Oriented boxes: exact (:func:`obb_distance_matrix`), or
+    VSI-Bench's 5 cm grid (:func:`grid_box_distance`) when ``grid``.
+
+    Args:
+        boxes_a: The first category's boxes (all of one type).
+        boxes_b: The second category's boxes (the same type).
+        grid: Oriented boxes only: use VSI-Bench's grid distance instead of the exact one.
 
     Example:
         >>> a = [OrientedBox(np.zeros(3), np.ones(3), np.eye(3))]
         >>> b = [OrientedBox(np.array([x, 0.0, 0.0]), np.ones(3), np.eye(3)) for x in (5.0, 2.5)]
-        >>> category_distance(a, b)
-        1.5
+        >>> category_distance(a, b), category_distance(a, b, grid=True)
+        (1.5, 1.5)
+        >>> unit, far = AxisAlignedBox(np.zeros(3), np.ones(3)), AxisAlignedBox(np.full(3, 2.0), np.full(3, 3.0))
+        >>> round(category_distance([unit], [far]), 6)  # sqrt(3)
+        1.732051
     """
+    if not boxes_a or not boxes_b:
+        raise ValueError(f"category_distance needs boxes on both sides, got {len(boxes_a)} and {len(boxes_b)}")
+    if all(isinstance(b, AxisAlignedBox) for b in (*boxes_a, *boxes_b)):
+        if grid:
+            raise ValueError("category_distance: grid=True needs oriented boxes")
+        return float(aabb_distance_matrix(boxes_a, boxes_b).min())
     if grid:
         return min(grid_box_distance(a, b) for a in boxes_a for b in boxes_b)
     return float(obb_distance_matrix(boxes_a, boxes_b).min())
