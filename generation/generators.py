@@ -370,16 +370,20 @@ def gen_rel_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Gener
     if not uniques or len(cats) < 5:
         rej[(qt, "too_few_categories")] += 1
         return out
-    room = scene.room_size if scene.room_size is not None else scene.__dict__.get("room_size_m2")
-    if room is None and config.variant == "paper" and scene.points is not None and len(scene.points) >= 3:
-        room = room_size_m2(scene, config)
     margin = config.rel_distance_margin
-    if config.variant == "paper" and room is not None and room > config.large_room:
-        margin = config.rel_distance_margin_large_room
+    if config.variant == "paper":  # the paper's larger margin in large rooms (VSI-Bench has one margin)
+        known = scene.room_size is not None or (scene.points is not None and len(scene.points) >= 3)
+        if known and room_size_m2(scene, config) > config.large_room:
+            margin = config.rel_distance_margin_large_room
+    drawn: set[tuple[str, ...]] = set()
     for _ in range(config.max_candidates):
         target = uniques[int(rng.integers(len(uniques)))]
         others = [c for c in cats if c != target]
         choice = [others[i] for i in sorted(rng.choice(len(others), size=4, replace=False))]
+        if (target, *choice) in drawn:  # same question with its options in another order
+            rej[(qt, "duplicate")] += 1
+            continue
+        drawn.add((target, *choice))
         d = np.array([dist(target, c) for c in choice])
         order = np.argsort(d, kind="stable")
         if config.variant == "vsibench":
@@ -516,17 +520,12 @@ def scene_rng(seed: int, scene_name: str, task: str) -> np.random.Generator:
 def generate_scene(
     scene: Scene, tasks: Sequence[str] | None = None, config: GeneratorConfig | None = None, seed: int = 0
 ) -> tuple[list[Candidate], Counter]:
-    """All candidate questions of one scene for ``tasks`` (default: all seven), and rejections by (type, reason).
-
-    Room size is computed first so the relative-distance margin can depend on it.
-    """
+    """All candidate questions of one scene for ``tasks`` (default: all seven), and rejections by (type, reason)."""
     config = config or GeneratorConfig()
     rej: Counter = Counter()
     out: list[Candidate] = []
     for task in resolve_tasks(tasks):
         cands = GENERATORS[task](scene, config, scene_rng(seed, scene.name, task), rej)
-        if task == "room_size_estimation" and cands:
-            scene.__dict__["room_size_m2"] = cands[0].meta["value"]
         for c in cands:
             c.meta.setdefault("variant", config.variant)
         out.extend(cands)
