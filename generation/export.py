@@ -10,9 +10,8 @@ import json
 import os
 from typing import Any
 
-from spatial_r1_eval.generation.generators import NUMERICAL_TYPES
-
 from spatial_r1_eval.files import atomic_open, write_jsonl
+from spatial_r1_eval.questions import problem_type
 
 PARQUET_COLUMNS = ("id", "dataset", "scene_name", "question_type", "question", "options", "ground_truth", "video")
 
@@ -34,7 +33,7 @@ def train_record(record: dict[str, Any], problem_id: int) -> dict[str, Any]:
         "problem_id": problem_id,
         "problem": record["question"],
         "data_type": "video",
-        "problem_type": "numerical" if qt in NUMERICAL_TYPES else "multiple choice",
+        "problem_type": problem_type(qt),
         "options": list(record.get("options") or []),
         "process": "",
         "solution": f"<answer>{record['ground_truth']}</answer>",

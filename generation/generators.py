@@ -29,6 +29,8 @@ from spatial_r1_eval.generation.alpha_shape import room_area_paper, room_area_vs
 from spatial_r1_eval.generation.scene import Scene, SceneObject
 from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, TEMPLATES
 
+from spatial_r1_eval import questions
+
 logger = logging.getLogger(__name__)
 
 #: Question types we generate (VSI-Bench names; route planning is not generated).
@@ -57,9 +59,8 @@ TASKS: dict[str, tuple[str, ...]] = {
     ),
     "obj_appearance_order": ("obj_appearance_order",),
 }
-NUMERICAL_TYPES = frozenset(
-    {"object_counting", "object_size_estimation", "room_size_estimation", "object_abs_distance"}
-)
+#: Numerical question types: the core's definition (one vocabulary for generation, tasks and scoring).
+NUMERICAL_TYPES = questions.NUMERICAL
 #: Structural or ill-defined labels that never become question targets.
 STRUCTURAL_LABELS = frozenset(
     {
