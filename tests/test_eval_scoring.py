@@ -78,31 +78,23 @@ def _synthetic_raw_docs(n: int, seed: int) -> list[dict]:
     for i in range(n):
         qt = types[i % len(types)]
         if qt in NUMERICAL:
+            options = None
             gt = str(int(rng.integers(1, 30))) if qt == "object_counting" else f"{rng.uniform(0.2, 80):.1f}"
-            rows.append(
-                {
-                    "id": i,
-                    "dataset": "scannet",
-                    "scene_name": f"scene{i:04d}_00",
-                    "question_type": qt,
-                    "question": f"q{i}",
-                    "options": None,
-                    "ground_truth": gt,
-                }
-            )
         else:
             k = int(rng.integers(2, 5))
-            rows.append(
-                {
-                    "id": i,
-                    "dataset": "scannet",
-                    "scene_name": f"scene{i:04d}_00",
-                    "question_type": qt,
-                    "question": f"q{i}",
-                    "options": [f"{'ABCD'[j]}. opt{j}" for j in range(k)],
-                    "ground_truth": "ABCD"[int(rng.integers(k))],
-                }
-            )
+            options = [f"{'ABCD'[j]}. opt{j}" for j in range(k)]
+            gt = "ABCD"[int(rng.integers(k))]
+        rows.append(
+            {
+                "id": i,
+                "dataset": "scannet",
+                "scene_name": f"scene{i:04d}_00",
+                "question_type": qt,
+                "question": f"q{i}",
+                "options": options,
+                "ground_truth": gt,
+            }
+        )
     return rows
 
 
