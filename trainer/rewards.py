@@ -129,19 +129,24 @@ def _nar_options(start: float, end: float, interval: float) -> dict[str, float]:
     return {"start": start, "end": end, "interval": interval}
 
 
-def _accuracy(
+def _score_columns(
     completions: Sequence[Any], nar_options: dict[str, float], columns: dict[str, Any], device: Any = None
-) -> list[float | None]:
+) -> tuple[list[int], Any]:
+    """The rows with a ``question_type`` and their ``scoring.score_batch`` scores (a tensor on ``device`` if given)."""
     columns = {k: v for k, v in columns.items() if k not in _TRL_KWARGS}
-    n = len(completions)
-    records = scoring_records(n, **columns)
+    records = scoring_records(len(completions), **columns)
     rows = [i for i, r in enumerate(records) if r is not None]
-    out: list[float | None] = [None] * n
-    if rows:
-        predictions = [completion_text(completions[i]) for i in rows]
-        scores = scoring.score_batch(predictions, [records[i] for i in rows], device=device, **nar_options)
-        for i, s in zip(rows, scores.tolist(), strict=True):
-            out[i] = float(s)
+    predictions = [completion_text(completions[i]) for i in rows]
+    return rows, scoring.score_batch(predictions, [records[i] for i in rows], device=device, **nar_options)
+
+
+def _accuracy(
+    completions: Sequence[Any], nar_options: dict[str, float], columns: dict[str, Any]
+) -> list[float | None]:
+    rows, scores = _score_columns(completions, nar_options, columns)
+    out: list[float | None] = [None] * len(completions)
+    for i, s in zip(rows, scores.tolist(), strict=True):
+        out[i] = float(s)
     return out
 
 
@@ -256,12 +261,8 @@ def accuracy_reward_tensor(completions: Sequence[Any], *, device: Any = "cpu", *
     import torch
 
     nar_options = columns.pop("nar_options", None) or {}
-    columns = {k: v for k, v in columns.items() if k not in _TRL_KWARGS}
-    records = scoring_records(len(completions), **columns)
-    rows = [i for i, r in enumerate(records) if r is not None]
+    rows, scores = _score_columns(completions, nar_options, columns, device)
     out = torch.full((len(completions),), float("nan"), dtype=torch.float32, device=device)
     if rows:
-        predictions = [completion_text(completions[i]) for i in rows]
-        scores = scoring.score_batch(predictions, [records[i] for i in rows], device=device, **nar_options)
         out[torch.as_tensor(rows, device=device)] = scores
     return out
