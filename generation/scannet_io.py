@@ -302,13 +302,21 @@ def read_segs(path: PathLike) -> np.ndarray:
     seg = obj.get("segIndices")
     if not isinstance(seg, list):
         raise ValueError(f"{path}: field 'segIndices' missing or not a list")
-    try:
-        arr = np.asarray(seg, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{path}: field 'segIndices' must hold integers") from None
-    if arr.ndim != 1:
+    arr = _int_array(seg)
+    if arr is None:
         raise ValueError(f"{path}: field 'segIndices' must be a flat list of integers")
     return arr
+
+
+def _int_array(values: object) -> np.ndarray | None:
+    """``values`` as a 1-D ``int64`` array, or ``None`` unless it is a flat list of JSON integers (no floats,
+    strings or booleans, which ``np.asarray(..., dtype=np.int64)`` would silently convert)."""
+    if not isinstance(values, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        return None
+    try:
+        return np.asarray(values, dtype=np.int64).reshape(-1)
+    except OverflowError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -332,7 +340,8 @@ def read_aggregation(path: PathLike) -> list[SegGroup]:
     """Read ``<scene>.aggregation.json`` (``segGroups``: id, objectId, label, segments), in file order.
 
     Raises:
-        FileNotFoundError, ValueError: missing file, malformed JSON, a group without one of the four fields.
+        FileNotFoundError, ValueError: missing file, malformed JSON, a group without one of the four fields, a
+            group with an empty ``segments`` list (an instance without geometry).
 
     Example:
         >>> import tempfile, pathlib, json
@@ -348,11 +357,17 @@ def read_aggregation(path: PathLike) -> list[SegGroup]:
         raise ValueError(f"{path}: field 'segGroups' missing or not a list")
     out = []
     for i, g in enumerate(groups):
+        segments = _int_array(g.get("segments")) if isinstance(g, dict) else None
+        if segments is None or not isinstance(g.get("label"), str):
+            raise ValueError(f"{path}: segGroups[{i}] needs integer 'id', string 'label' and integer 'segments'")
         try:
-            segments = np.asarray(g["segments"], dtype=np.int64).reshape(-1)
-            group = SegGroup(int(g["id"]), int(g.get("objectId", g["id"])), str(g["label"]), segments)
+            group = SegGroup(int(g["id"]), int(g.get("objectId", g["id"])), g["label"], segments)
         except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{path}: segGroups[{i}] needs integer 'id', string 'label' and 'segments'") from None
+            raise ValueError(
+                f"{path}: segGroups[{i}] needs integer 'id', string 'label' and integer 'segments'"
+            ) from None
+        if len(segments) == 0:
+            raise ValueError(f"{path}: segGroups[{i}] (id {group.id}, {group.label!r}) has no segments")
         out.append(group)
     return out
 

@@ -56,6 +56,11 @@ def _corrupt(scene_dir: Path, kind: str) -> Path:
         agg["segGroups"][0]["segments"].append(10**9)
         files["aggregation"].write_text(json.dumps(agg))
         return files["aggregation"]
+    if kind == "empty_segments":
+        agg = json.loads(files["aggregation"].read_text())
+        agg["segGroups"][0]["segments"] = []
+        files["aggregation"].write_text(json.dumps(agg))
+        return files["aggregation"]
     if kind == "bad_alignment":
         files["txt"].write_text("axisAlignment = 1 0 0\nsceneType = x\n")
         return files["txt"]
@@ -75,6 +80,7 @@ KINDS = [
     "segs_count_mismatch",
     "malformed_json",
     "missing_segment",
+    "empty_segments",
     "bad_alignment",
     "truncated_sens",
     "not_a_ply",
@@ -121,8 +127,15 @@ def test_reader_level_errors(tmp_path):
     segs.write_text(json.dumps({"segIndices": "nope"}))
     with pytest.raises(ValueError, match="segIndices"):
         scannet_io.read_segs(segs)
+    for bad in ([1.5, 2], ["1", 2], [True, 0]):  # np.asarray(..., int64) would silently convert these
+        segs.write_text(json.dumps({"segIndices": bad}))
+        with pytest.raises(ValueError, match="segIndices"):
+            scannet_io.read_segs(segs)
     agg = tmp_path / "a.aggregation.json"
     agg.write_text(json.dumps({"segGroups": [{"id": 0, "segments": [1]}]}))
+    with pytest.raises(ValueError, match=r"segGroups\[0\]"):
+        scannet_io.read_aggregation(agg)
+    agg.write_text(json.dumps({"segGroups": [{"id": 0, "label": "chair", "segments": [1, 2.7]}]}))
     with pytest.raises(ValueError, match=r"segGroups\[0\]"):
         scannet_io.read_aggregation(agg)
     tsv = tmp_path / "labels.tsv"
