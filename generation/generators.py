@@ -283,26 +283,48 @@ def direction_label(
     return _sector(angle, question_type), ""
 
 
-def first_appearance_times(scene: Scene, min_pixels: int = 500, categories: Sequence[str] | None = None):
+def first_appearance_times(
+    scene: Scene, min_pixels: int = 100, categories: Sequence[str] | None = None
+) -> dict[str, float]:
     """Category -> time (s) of the first frame whose label image shows at least ``min_pixels`` of it.
 
-    Label ids map to names through ``scene.label_id_to_category``; structural labels are ignored; only
+    Label ids map to names through ``scene.label_id_to_category``; a category's pixels are summed over all of
+    its label ids (several raw labels normalise to one category). Structural labels are ignored; only
     ``categories`` (default: the scene's annotated non-structural categories) are tracked. Frames without
     label images are skipped.
+
+    Args:
+        scene: The scene; its ``frames`` carry ``load_labels`` and ``timestamp`` (s).
+        min_pixels: Pixels a category needs in one frame to count as seen.
+        categories: Category names to track.
+
+    Example:
+        >>> from spatial_r1_eval.generation.scene import Frame
+        >>> seen = np.zeros((4, 4), int); seen[0, :3] = 7; seen[1, :2] = 8  # ids 7 and 8 are both "chair"
+        >>> frames = [Frame(i, i / 30, np.eye(4), np.eye(3), lambda: None, lambda img=img: img)
+        ...           for i, img in enumerate([np.zeros((4, 4), int), seen])]
+        >>> scene = Scene("s", [], frames=frames, label_id_to_category={7: "chair", 8: "chair", 9: "bed"})
+        >>> first_appearance_times(scene, min_pixels=5, categories=["chair", "bed"])  # 3 + 2 pixels in frame 1
+        {'chair': 0.03333333333333333}
     """
     wanted = set(categories if categories is not None else category_objects(scene))
-    id_to_cat = {i: c for i, c in scene.label_id_to_category.items() if c in wanted}
+    id_to_cat = {int(i): c for i, c in scene.label_id_to_category.items() if c in wanted and int(i) >= 0}
+    names = sorted(set(id_to_cat.values()))
+    if not names:
+        return {}
+    lut = np.full(max(id_to_cat) + 1, -1, dtype=np.int64)  # label id -> position in ``names`` (-1: untracked)
+    for label_id, cat in id_to_cat.items():
+        lut[label_id] = names.index(cat)
     times: dict[str, float] = {}
     for frame in scene.frames:
         if frame.load_labels is None:
             continue
-        labels = np.asarray(frame.load_labels())
-        counts = np.bincount(labels.ravel().astype(np.int64))
-        for label_id in np.flatnonzero(counts >= min_pixels):
-            cat = id_to_cat.get(int(label_id))
-            if cat is not None and cat not in times:
-                times[cat] = float(frame.timestamp)
-        if len(times) == len(set(id_to_cat.values())):
+        labels = np.asarray(frame.load_labels()).ravel().astype(np.int64)
+        cat_idx = lut[labels[(labels >= 0) & (labels < len(lut))]]
+        counts = np.bincount(cat_idx[cat_idx >= 0], minlength=len(names))
+        for k in np.flatnonzero(counts >= min_pixels):
+            times.setdefault(names[k], float(frame.timestamp))
+        if len(times) == len(names):
             break
     return times
 
