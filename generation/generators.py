@@ -94,7 +94,7 @@ class GeneratorConfig:
     room_alpha: float = field(default=2.0, metadata={"help": "alpha of the paper's floor alpha shape (1/m)"})
     vsibench_room_alpha: float = field(default=5.0, metadata={"help": "alpha of VSI-Bench's room alpha shape"})
     vsibench_room_samples: int = field(default=10_000, metadata={"help": "points sampled for VSI-Bench room size"})
-    min_abs_distance: float = field(default=0.2, metadata={"help": "skip pairs closer than this (m, after rounding)"})
+    min_abs_distance: float = field(default=0.2, metadata={"help": "skip pairs closer than this (m)"})
     rel_distance_margin: float = field(default=0.15, metadata={"help": "ambiguity margin between distances (m)"})
     rel_distance_margin_large_room: float = field(default=0.30, metadata={"help": "margin in rooms > large_room"})
     large_room: float = field(default=40.0, metadata={"help": "room area (m^2) above which the larger margin applies"})
@@ -378,7 +378,7 @@ def gen_abs_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Gener
     for i in rng.permutation(len(pairs))[: config.max_candidates]:
         a, b = pairs[i] if rng.random() < 0.5 else pairs[i][::-1]
         d = dist(a, b)
-        if round(d, 1) < config.min_abs_distance:
+        if d < config.min_abs_distance:
             rej[("object_abs_distance", "too_close")] += 1
             continue
         q = TEMPLATES["object_abs_distance"].format(object1=a, object2=b)
