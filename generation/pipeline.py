@@ -50,7 +50,11 @@ def read_scene_list(path: str | os.PathLike[str]) -> list[str]:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such scene list file")
-    return [s for line in p.read_text().splitlines() if (s := line.split("#")[0].strip())]
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{p}: not a UTF-8 text file of scene names") from None
+    return [s for line in text.splitlines() if (s := line.split("#")[0].strip())]
 
 
 def _job_key(tasks: Sequence[str], seed: int, config: GeneratorConfig, videos: bool) -> str:

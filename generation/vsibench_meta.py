@@ -27,7 +27,10 @@ class MetaScene(Scene):
 
 
 def _vec(values: Any, n: int, where: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=float).reshape(-1)
+    try:
+        arr = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected {n} finite numbers, got {values!r}") from None
     if arr.shape != (n,) or not np.all(np.isfinite(arr)):
         raise ValueError(f"{where}: expected {n} finite numbers, got {values!r}")
     return arr
@@ -43,8 +46,12 @@ def scene_from_meta(name: str, info: dict[str, Any], dataset: str = "scannet", s
         >>> s.objects[0].label, s.object_counts, s.room_size, s.objects[0].obb.axes_lengths.tolist()
         ('bed', {'bed': 1}, 12.34, [1.0, 2.0, 1.0])
     """
+    if not isinstance(info, dict):
+        raise ValueError(f"{source}: scene {name!r} must be a JSON object, got {type(info).__name__}")
     objects = []
     for category, boxes in (info.get("object_bbox") or {}).items():
+        if not isinstance(boxes, list):
+            raise ValueError(f"{source}: scene {name!r} category {category!r}: object_bbox must be a list of boxes")
         for k, b in enumerate(boxes):
             where = f"{source}: scene {name!r} category {category!r} box {k}"
             try:
@@ -56,13 +63,20 @@ def scene_from_meta(name: str, info: dict[str, Any], dataset: str = "scannet", s
                 aabb = AxisAlignedBox(_vec(b["min"], 3, where + " min"), _vec(b["max"], 3, where + " max"))
             except KeyError as e:
                 raise ValueError(f"{where}: missing field {e.args[0]!r}") from None
+            except TypeError:
+                raise ValueError(f"{where}: expected an object with centroid, axesLengths, normalizedAxes") from None
             objects.append(SceneObject(k, category, category, aabb, obb))
-    counts = {str(c): int(n) for c, n in (info.get("object_counts") or {}).items()}
-    room = info.get("room_size")
+    try:
+        counts = {str(c): int(n) for c, n in (info.get("object_counts") or {}).items()}
+        room = None if info.get("room_size") is None else float(info["room_size"])
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(
+            f"{source}: scene {name!r}: object_counts must map names to integers, room_size a number"
+        ) from None
     return MetaScene(
         name=name,
         objects=objects,
-        room_size=None if room is None else float(room),
+        room_size=room,
         dataset=str(info.get("dataset", dataset)),
         object_counts=counts,
     )

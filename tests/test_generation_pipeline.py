@@ -259,3 +259,18 @@ def test_ray_local_instance_gives_the_same_files(scannet_root, tmp_path):
     generate(scannet_root, tmp_path / "ray", videos=False, progress=False, ray_address="local")
     for name in OUTPUTS:
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name
+
+
+def test_scene_list_file_errors_name_the_file(tmp_path):
+    from spatial_r1_eval.generation.pipeline import read_scene_list
+
+    good = tmp_path / "val.txt"
+    good.write_text("scene0000_00\n\n# a comment\nscene0001_00  # trailing\n")
+    assert read_scene_list(good) == ["scene0000_00", "scene0001_00"]
+    binary = tmp_path / "val.bin"
+    binary.write_bytes(b"\xff\xfe\x00scene")
+    with pytest.raises(ValueError) as err:
+        read_scene_list(binary)
+    assert str(err.value) == f"{binary}: not a UTF-8 text file of scene names"
+    with pytest.raises(FileNotFoundError, match="no such scene list file"):
+        read_scene_list(tmp_path / "absent.txt")

@@ -38,3 +38,29 @@ def test_agreement_tolerances():
     assert agrees("object_abs_distance", "2.0", "2.1") and not agrees("object_abs_distance", "2.0", "2.2")
     assert agrees("room_size_estimation", "26.4", "26.4") and not agrees("room_size_estimation", "26.5", "26.4")
     assert agrees("object_rel_distance", "b", "B") and not agrees("object_rel_direction_easy", "A", "B")
+
+
+_BOX = {"centroid": [0, 0, 0], "axesLengths": [1, 1, 1], "normalizedAxes": [1, 0, 0, 0, 1, 0, 0, 0, 1]}
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        [1],
+        {"object_bbox": {"bed": [5]}},
+        {"object_bbox": {"bed": 3}},
+        {"object_bbox": {"bed": [{**_BOX, "centroid": ["x", 1, 2], "min": [0] * 3, "max": [1] * 3}]}},
+        {"object_bbox": {"bed": [_BOX]}},  # no min / max
+        {"object_counts": {"bed": "many"}},
+        {"room_size": "big"},
+    ],
+)
+def test_bad_meta_info_is_a_one_line_error_naming_the_file(tmp_path, info):
+    from spatial_r1_eval.generation.vsibench_meta import load_meta_dir
+
+    path = tmp_path / "scannet_meta_info_val.json"
+    path.write_text(json.dumps({"scene0000_00": info}))
+    with pytest.raises(ValueError) as err:
+        load_meta_dir(tmp_path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: scene 'scene0000_00'") and "\n" not in msg, msg
