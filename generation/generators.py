@@ -165,7 +165,17 @@ def category_counts(scene: Scene) -> dict[str, int]:
 
 
 def category_objects(scene: Scene) -> dict[str, list[SceneObject]]:
-    """Non-structural category -> its instances (first-seen order)."""
+    """Non-structural category -> its instances (first-seen order).
+
+    Example:
+        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
+        >>> box = AxisAlignedBox(np.zeros(3), np.ones(3)); obb = OrientedBox(np.full(3, .5), np.ones(3), np.eye(3))
+        >>> objs = [SceneObject(i, lab, lab, box, obb) for i, lab in enumerate(["sofa", "wall", "bed", "bed"])]
+        >>> {c: [o.object_id for o in objs] for c, objs in category_objects(Scene("s", objs)).items()}
+        {'sofa': [0], 'bed': [2, 3]}
+        >>> unique_categories(Scene("s", objs))
+        ['sofa']
+    """
     return {c: objs for c, objs in scene.objects_by_label().items() if c not in STRUCTURAL_LABELS}
 
 
@@ -229,7 +239,14 @@ class DistanceCache:
         return self._cache[key]
 
 
-def _sector(angle: float, question_type: str) -> str:
+def direction_sector(angle: float, question_type: str) -> str:
+    """Sector of a CCW angle (degrees, [0, 360)) without any ambiguity rule: hard = quadrants; otherwise left
+    [0, 135), back [135, 225), right [225, 360) (VSI-Bench's medium sectors).
+
+    Example:
+        >>> [direction_sector(100.0, f"object_rel_direction_{level}") for level in ("hard", "medium")]
+        ['back-left', 'left']
+    """
     if question_type == "object_rel_direction_hard":
         return ("front-left", "back-left", "back-right", "front-right")[min(int(angle // 90), 3)]
     if angle < 135:
@@ -261,15 +278,15 @@ def direction_label(
         raise ValueError(f"not a direction question type: {question_type!r}")
     if variant == "vsibench":
         if vertex_angles is not None:
-            centre = _sector(angle, question_type)
-            if sum(_sector(a, question_type) != centre for a in vertex_angles) > 2:
+            centre = direction_sector(angle, question_type)
+            if sum(direction_sector(a, question_type) != centre for a in vertex_angles) > 2:
                 return None, "query_box_straddles_sectors"
         if question_type == "object_rel_direction_hard":
             if 90 - (angle % 90) < margin:
                 return None, "near_sector_boundary"
         elif np.min(np.abs(angle - np.array([0.0, 135.0, 225.0, 360.0]))) < margin:
             return None, "near_sector_boundary"
-        label = _sector(angle, question_type)
+        label = direction_sector(angle, question_type)
         if question_type == "object_rel_direction_easy" and label == "back":
             return None, "behind"
         return label, ""
@@ -280,7 +297,7 @@ def direction_label(
     bounds = [0.0, 90.0, 180.0, 270.0, 360.0] if question_type.endswith("hard") else [0.0, 135.0, 225.0, 360.0]
     if np.min(np.abs(angle - np.array(bounds))) < margin:
         return None, "near_sector_boundary"
-    return _sector(angle, question_type), ""
+    return direction_sector(angle, question_type), ""
 
 
 def first_appearance_times(
@@ -331,6 +348,8 @@ def first_appearance_times(
 
 # --------------------------------------------------------------------------------------------- generators
 
+#: Rejected candidates by ``(question_type, reason)``; every ``gen_*`` function below has the signature
+#: ``(scene, config, rng, rejections) -> list[Candidate]`` and counts what it rejects into ``rejections``.
 Rejections = Counter
 
 
@@ -338,7 +357,8 @@ def _fmt1(x: float) -> str:
     return f"{round(float(x), 1):.1f}"
 
 
-def gen_counting(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_counting(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections) -> list[Candidate]:
+    """``object_counting``: one question per non-structural category with >= 2 instances (answer = count)."""
     out = []
     for cat, n in sorted(category_counts(scene).items()):
         if n < 2:
@@ -349,7 +369,8 @@ def gen_counting(scene: Scene, config: GeneratorConfig, rng: np.random.Generator
     return out
 
 
-def gen_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections) -> list[Candidate]:
+    """``object_size_estimation``: one per unique-label object; longest box side in cm (:func:`object_size_cm`)."""
     groups, out = category_objects(scene), []
     for cat in unique_categories(scene):
         obj = groups[cat][0]
@@ -363,7 +384,8 @@ def gen_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, re
     return out
 
 
-def gen_room_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_room_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections) -> list[Candidate]:
+    """``room_size_estimation``: one question, the floor area in m² to 1 decimal (:func:`room_size_m2`)."""
     area = room_size_m2(scene, config, rng)
     if round(area, 1) <= 0:
         rej[("room_size_estimation", "non_positive_answer")] += 1
@@ -372,7 +394,11 @@ def gen_room_size(scene: Scene, config: GeneratorConfig, rng: np.random.Generato
     return [Candidate("room_size_estimation", TEMPLATES["room_size_estimation"], _fmt1(area), meta=meta)]
 
 
-def gen_abs_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_abs_distance(
+    scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections
+) -> list[Candidate]:
+    """``object_abs_distance``: unique-label pairs (seeded order, at most ``max_candidates``), minimum box distance
+    in m to 1 decimal; pairs closer than ``min_abs_distance`` are rejected as ``too_close``."""
     dist, out = DistanceCache(scene, config.variant), []
     pairs = list(itertools.combinations(unique_categories(scene), 2))
     for i in rng.permutation(len(pairs))[: config.max_candidates]:
@@ -386,7 +412,15 @@ def gen_abs_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Gener
     return out
 
 
-def gen_rel_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_rel_distance(
+    scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections
+) -> list[Candidate]:
+    """``object_rel_distance``: a unique target and four other categories; the answer is the closest category.
+
+    Rejected: ``ambiguous`` (paper: the two closest within ``rel_distance_margin``, the larger margin in rooms over
+    ``large_room`` m²; VSI-Bench: any two within the margin), ``closest_too_close`` (VSI-Bench only) and
+    ``duplicate`` (the same target and options drawn again).
+    """
     qt = "object_rel_distance"
     dist, cats, out = DistanceCache(scene, config.variant), sorted(category_objects(scene)), []
     uniques = unique_categories(scene)
@@ -428,11 +462,26 @@ def gen_rel_distance(scene: Scene, config: GeneratorConfig, rng: np.random.Gener
     return out
 
 
-def _centroid(obj: SceneObject, variant: str) -> np.ndarray:
+def object_centroid(obj: SceneObject, variant: str = "paper") -> np.ndarray:
+    """(3,) centre of an object's box (m): axis-aligned box (paper) or oriented box (``vsibench``).
+
+    Example:
+        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
+        >>> o = SceneObject(0, "bed", "bed", AxisAlignedBox(np.zeros(3), np.array([2.0, 1.0, 0.5])),
+        ...                 OrientedBox(np.array([1.0, 0.4, 0.25]), np.ones(3), np.eye(3)))
+        >>> object_centroid(o).tolist(), object_centroid(o, "vsibench").tolist()
+        ([1.0, 0.5, 0.25], [1.0, 0.4, 0.25])
+    """
     return np.asarray(obj.obb.centroid if variant == "vsibench" else obj.aabb.centroid, dtype=float)
 
 
-def gen_rel_direction(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_rel_direction(
+    scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections
+) -> list[Candidate]:
+    """``object_rel_direction_{easy,medium,hard}``: unique-label triplets, three (P, O, Q) roles each, answers from
+    :func:`direction_label`; triplets with a pairwise distance outside [``direction_min_distance``,
+    ``direction_max_distance``] are rejected as ``trivial_distance`` (paper: centroid distances; VSI-Bench: box
+    distances)."""
     groups, uniques, out = category_objects(scene), unique_categories(scene), []
     if len(uniques) < 3:
         rej[("object_rel_direction", "too_few_unique_objects")] += 1
@@ -445,13 +494,13 @@ def gen_rel_direction(scene: Scene, config: GeneratorConfig, rng: np.random.Gene
         if config.variant == "vsibench":
             pair_d = [dist(a, b), dist(a, c), dist(b, c)]
         else:
-            cen = {k: _centroid(o, "paper") for k, o in objs.items()}
+            cen = {k: object_centroid(o, "paper") for k, o in objs.items()}
             pair_d = [float(np.linalg.norm(cen[x] - cen[y])) for x, y in ((a, b), (a, c), (b, c))]
         if min(pair_d) < config.direction_min_distance or max(pair_d) > config.direction_max_distance:
             rej[("object_rel_direction", "trivial_distance")] += 1
             continue
         for p, o, q in ((a, b, c), (a, c, b), (b, a, c)):
-            pc, oc, qc = (_centroid(objs[k], config.variant) for k in (p, o, q))
+            pc, oc, qc = (object_centroid(objs[k], config.variant) for k in (p, o, q))
             angle = float(geometry.ccw_angle_deg(pc, oc, qc))
             vertex_angles = None
             if config.variant == "vsibench":
@@ -469,7 +518,11 @@ def gen_rel_direction(scene: Scene, config: GeneratorConfig, rng: np.random.Gene
     return out
 
 
-def gen_appearance_order(scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections):
+def gen_appearance_order(
+    scene: Scene, config: GeneratorConfig, rng: np.random.Generator, rej: Rejections
+) -> list[Candidate]:
+    """``obj_appearance_order``: four categories seen in the label images (:func:`first_appearance_times`), first
+    appearances at least ``appearance_min_gap_s`` apart; the options are the true order and three other orders."""
     qt = "obj_appearance_order"
     if not scene.frames:
         rej[(qt, "no_frames")] += 1
@@ -536,7 +589,13 @@ def resolve_tasks(tasks: Sequence[str] | None) -> list[str]:
 
 
 def scene_rng(seed: int, scene_name: str, task: str) -> np.random.Generator:
-    """The random generator of one (scene, task): independent of scene order, workers and the other tasks."""
+    """The random generator of one (scene, task): independent of scene order, workers and the other tasks.
+
+    Example:
+        >>> a, b = scene_rng(0, "scene0000_00", "object_counting"), scene_rng(0, "scene0000_00", "object_counting")
+        >>> a.integers(1000, size=3).tolist() == b.integers(1000, size=3).tolist()
+        True
+    """
     return np.random.default_rng([int(seed), zlib.crc32(scene_name.encode()), zlib.crc32(task.encode())])
 
 

@@ -62,12 +62,14 @@ def recompute(record: dict[str, Any], scene: Any, config: Any, cache: dict[str, 
         d = [dist(fields["category"], c) for c in choices]
         return _letter(record, choices[d.index(min(d))])
     # direction: centroid of the first box of each category (VSI-Bench's [0])
-    p, o, q = (g._centroid(groups[fields[k]][0], config.variant) for k in ("positioning", "orienting", "querying"))
+    p, o, q = (
+        g.object_centroid(groups[fields[k]][0], config.variant) for k in ("positioning", "orienting", "querying")
+    )
     angle = float(geometry.ccw_angle_deg(p, o, q))
     if qt == "object_rel_direction_easy":
         label = "left" if angle < 180 else "right"
     else:
-        label = g._sector(angle, qt)
+        label = g.direction_sector(angle, qt)
     return _letter(record, label)
 
 
