@@ -143,7 +143,13 @@ def obb_distance(box_a: OrientedBox, box_b: OrientedBox) -> float:
 
 
 def obb_distance_matrix(boxes_a: Sequence[OrientedBox], boxes_b: Sequence[OrientedBox]) -> np.ndarray:
-    """(len(a), len(b)) matrix of exact minimum distances between every box of ``a`` and every box of ``b``."""
+    """(len(a), len(b)) matrix of exact minimum distances (m) between every box of ``a`` and every box of ``b``.
+
+    Example:
+        >>> unit = OrientedBox(np.zeros(3), np.ones(3), np.eye(3))
+        >>> obb_distance_matrix([unit], [unit, OrientedBox(np.array([0.0, 4.0, 0.0]), np.ones(3), np.eye(3))]).tolist()
+        [[0.0, 3.0]]
+    """
     n, m = len(boxes_a), len(boxes_b)
     if n == 0 or m == 0:
         return np.zeros((n, m))

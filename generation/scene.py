@@ -84,7 +84,8 @@ class Frame:
     Attributes:
         index: Frame index in the original stream (``.sens`` order, 30 fps for ScanNet).
         timestamp: Seconds from the first frame.
-        pose: (4, 4) camera-to-world in the *aligned* scene frame, or ``None`` when invalid (inf/NaN).
+        pose: (4, 4) camera-to-world in the *aligned* scene frame (always finite: frames whose ``.sens`` pose has
+            inf/NaN are not loaded).
         intrinsics: (3, 3) colour camera intrinsics.
         load_color: Callable returning an (H, W, 3) ``uint8`` RGB image.
         load_labels: Callable returning an (H, W) integer image of ScanNet label ids (``label-filt``), or None.
@@ -92,7 +93,7 @@ class Frame:
 
     index: int
     timestamp: float
-    pose: np.ndarray | None
+    pose: np.ndarray
     intrinsics: np.ndarray
     load_color: Callable[[], np.ndarray]
     load_labels: Callable[[], np.ndarray] | None = None
