@@ -34,7 +34,8 @@ from spatial_r1_eval.files import read_json, write_json
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+#: Bump when generator semantics change, so caches of an older version are recomputed, not reused.
+CACHE_VERSION = 2
 
 
 def list_scenes(scannet_root: str | os.PathLike[str]) -> list[str]:
