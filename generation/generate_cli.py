@@ -14,6 +14,7 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``spatial-r1 generate`` (the ``--variant`` choices mirror ``generators.VARIANTS``)."""
     parser.add_argument("--scannet", required=True, help="ScanNet root (holds scans/<scene>/ and the label TSV)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--scenes", nargs="+", default=None, help="scene names (default: every scene in scans/)")
@@ -30,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Generate into ``--out`` and print the report table; bad input raises a one-line error for the CLI."""
     from spatial_r1_eval.generation.filters import format_report
     from spatial_r1_eval.generation.generators import GeneratorConfig
     from spatial_r1_eval.generation.pipeline import generate

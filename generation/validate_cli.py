@@ -135,6 +135,7 @@ def format_table(stats: dict[str, dict]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``spatial-r1 validate-vsibench``."""
     parser.add_argument("--meta-dir", required=True, help="VSI-Bench meta_info folder (*_meta_info_val.json)")
     parser.add_argument("--questions", required=True, help="VSI-Bench questions (test.jsonl)")
     parser.add_argument("--out", default=None, help="write {id, recomputed} per line here")
@@ -144,6 +145,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Recompute the answers, write ``--out`` when given and print the agreement table."""
     stats = validate(args.meta_dir, args.questions, args.out, args.variant)
     sys.stdout.write(format_table(stats) + "\n")
     return 0
