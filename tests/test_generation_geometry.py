@@ -166,3 +166,31 @@ def test_paper_room_area_uses_floor_points_only():
     furniture = np.c_[rng.uniform([6, 6], [7, 7], (2000, 2)), rng.uniform(0.5, 1, 2000)]  # outside, raised
     area = room_area_paper(np.vstack([floor, furniture]))
     assert area == pytest.approx(20.0, rel=0.01)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rel_distance_never_asks_the_same_question_twice(seed):
+    """Few categories: the same target with the same four options (in another order) must not come back."""
+    from collections import Counter
+
+    from spatial_r1_eval.generation.generators import GeneratorConfig, gen_rel_distance
+    from spatial_r1_eval.generation.scene import Scene, SceneObject
+
+    rng = np.random.default_rng(seed)
+    objects = []
+    for i, label in enumerate(["bed", "sofa", "desk", "lamp", "tv", "stool"]):
+        lo = np.array([2.5 * i + rng.uniform(0, 1), rng.uniform(0, 3), 0.0])
+        hi = lo + rng.uniform(0.3, 1.0, 3)
+        obb = OrientedBox((lo + hi) / 2, hi - lo, np.eye(3))
+        objects.append(SceneObject(i, label, label, AxisAlignedBox(lo, hi), obb))
+    scene = Scene("s", objects, room_size=30.0)
+    rej: Counter = Counter()
+    cands = gen_rel_distance(scene, GeneratorConfig(), np.random.default_rng(seed), rej)
+    keys = [(c.meta["category"], frozenset(c.choices)) for c in cands]
+    assert cands and len(keys) == len(set(keys))
+    assert rej[("object_rel_distance", "duplicate")] > 0  # 6 targets x 5 option sets < 40 draws
+    for c in cands:  # the answer is the closest option (exact AABB distances)
+        boxes = {o.label: o.aabb for o in objects}
+        d = {x: geometry.aabb_distance(boxes[c.meta["category"]].min, boxes[c.meta["category"]].max,
+                                       boxes[x].min, boxes[x].max) for x in c.choices}  # fmt: skip
+        assert c.answer == min(d, key=d.get)
