@@ -194,3 +194,22 @@ def test_rel_distance_never_asks_the_same_question_twice(seed):
         d = {x: geometry.aabb_distance(boxes[c.meta["category"]].min, boxes[c.meta["category"]].max,
                                        boxes[x].min, boxes[x].max) for x in c.choices}  # fmt: skip
         assert c.answer == min(d, key=d.get)
+
+
+@pytest.mark.parametrize(("gap", "kept"), [(0.17, False), (0.199, False), (0.21, True), (0.26, True)])
+def test_abs_distance_skips_pairs_closer_than_0_2_m(gap, kept):
+    """DESIGN.md: pairs closer than 0.2 m are skipped (on the exact distance, not on the rounded answer)."""
+    from collections import Counter
+
+    from spatial_r1_eval.generation.generators import GeneratorConfig, gen_abs_distance
+    from spatial_r1_eval.generation.scene import Scene, SceneObject
+
+    far = AxisAlignedBox(np.array([1 + gap, 0, 0]), np.array([2 + gap, 1, 1]))
+    boxes = [AxisAlignedBox(np.zeros(3), np.ones(3)), far]
+    objects = [SceneObject(i, lab, lab, b, OrientedBox(b.centroid, b.size, np.eye(3))) for i, (lab, b) in
+               enumerate(zip(["bed", "sofa"], boxes, strict=True))]  # fmt: skip
+    rej: Counter = Counter()
+    cands = gen_abs_distance(Scene("s", objects), GeneratorConfig(), np.random.default_rng(0), rej)
+    assert len(cands) == int(kept) and rej[("object_abs_distance", "too_close")] == int(not kept)
+    if kept:
+        assert cands[0].answer == f"{round(gap, 1):.1f}"
