@@ -9,6 +9,7 @@ import time
 
 import alphashape
 import numpy as np
+
 from spatial_r1_eval.generation.alpha_shape import alpha_shape_area
 
 

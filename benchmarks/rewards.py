@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from spatial_r1_eval.trainer.data import SAMPLE_QUESTIONS, write_sample_sr_train
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -80,14 +81,14 @@ def cpu_part() -> None:
 
 def gpu_part() -> None:
     import torch
-    from spatial_r1_eval.trainer.data import load_sr_train
-    from spatial_r1_eval.trainer.rewards import get_reward_funcs
-    from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
-    from spatial_r1_eval.trainer.video_inputs import VideoBudget
     from transformers import AutoProcessor, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
     from trl import GRPOConfig
 
     from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+    from spatial_r1_eval.trainer.data import load_sr_train
+    from spatial_r1_eval.trainer.rewards import get_reward_funcs
+    from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget
 
     with tempfile.TemporaryDirectory() as tmp:
         tiny = build_tiny_qwen2_5_vl(Path(tmp) / "tiny", seed=0)  # tokenizer, chat template, processors

@@ -11,6 +11,7 @@ is the longer horizontal side (x-component > 0, or +y when |x| <= 1e-6), ``axes[
 from __future__ import annotations
 
 import numpy as np
+
 from spatial_r1_eval.generation import geometry
 from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from spatial_r1_eval.generation.generators import NUMERICAL_TYPES, QUESTION_TYPES, Candidate
 
 LETTERS = "ABCDEFGH"

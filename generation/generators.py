@@ -24,12 +24,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+from spatial_r1_eval import questions
 from spatial_r1_eval.generation import geometry
 from spatial_r1_eval.generation.alpha_shape import room_area_paper, room_area_vsibench
 from spatial_r1_eval.generation.scene import Scene, SceneObject
 from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, TEMPLATES
-
-from spatial_r1_eval import questions
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.spatial import cKDTree
+
 from spatial_r1_eval.generation.scene import CORNER_SIGNS as _SIGNS
 from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
 

@@ -27,10 +27,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from spatial_r1_eval.files import read_json, write_json
 from spatial_r1_eval.generation.filters import FilterConfig, build_report, select
 from spatial_r1_eval.generation.generators import Candidate, GeneratorConfig, generate_scene, resolve_tasks
-
-from spatial_r1_eval.files import read_json, write_json
 
 logger = logging.getLogger(__name__)
 

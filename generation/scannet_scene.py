@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from spatial_r1_eval.generation import scannet_io
 from spatial_r1_eval.generation.boxes import aabb_from_points, min_oriented_box
 from spatial_r1_eval.generation.label_images import LabelImages

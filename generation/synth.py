@@ -54,14 +54,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from spatial_r1_eval.files import atomic_open, write_json
 from spatial_r1_eval.generation import scannet_io
 from spatial_r1_eval.generation.boxes import aabb_distance
 from spatial_r1_eval.generation.label_images import encode_png, write_label_zip
 from spatial_r1_eval.generation.scannet_io import SegGroup
 from spatial_r1_eval.generation.scene import AxisAlignedBox
 from spatial_r1_eval.generation.sens import write_sens
-
-from spatial_r1_eval.files import atomic_open, write_json
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the scenes with a progress bar; prints one line per scene folder and the total."""
-    from spatial_r1_eval.generation.synth import write_synthetic_scenes
     from tqdm import tqdm
+
+    from spatial_r1_eval.generation.synth import write_synthetic_scenes
 
     if args.scenes < 1:
         raise ValueError(f"--scenes must be >= 1, got {args.scenes}")

@@ -92,11 +92,11 @@ def agrees(question_type: str, recomputed: str, ground_truth: str) -> bool:
 
 def validate(meta_dir: str, questions: str, out: str | None = None, variant: str = "vsibench") -> dict[str, dict]:
     """Recompute every recomputable question; returns per question type ``{questions, recomputed, agree}``."""
-    from spatial_r1_eval.generation.generators import GeneratorConfig
-    from spatial_r1_eval.generation.vsibench_meta import load_meta_dir
     from tqdm import tqdm
 
     from spatial_r1_eval.files import read_jsonl, write_jsonl
+    from spatial_r1_eval.generation.generators import GeneratorConfig
+    from spatial_r1_eval.generation.vsibench_meta import load_meta_dir
 
     scenes = load_meta_dir(meta_dir)
     records = read_jsonl(questions)

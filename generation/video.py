@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from spatial_r1_eval.generation.scene import Frame, Scene
 
 from spatial_r1_eval.files import atomic_open
+from spatial_r1_eval.generation.scene import Frame, Scene
 
 PathLike = str | os.PathLike[str]
 

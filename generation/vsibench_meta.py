@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox, Scene, SceneObject
 
 from spatial_r1_eval.files import read_json
+from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox, Scene, SceneObject
 
 
 @dataclass

@@ -84,8 +84,9 @@ def compare_runs(run_a, run_b, *, n_boot: int = 2000, seed: int = 0) -> dict:
 
 def comparison_markdown(name_a: str, name_b: str, result: dict) -> str:
     """Markdown table of a paired comparison (Δ, CI and p-value per column, x100)."""
-    from spatial_r1_eval.leaderboard.table import COLUMNS, LABELS
     from tabulate import tabulate
+
+    from spatial_r1_eval.leaderboard.table import COLUMNS, LABELS
 
     body = [
         [LABELS[c], f"{100 * r.delta:+.1f}", f"[{100 * r.low:+.1f}, {100 * r.high:+.1f}]", f"{r.p_value:.4f}", r.n]
@@ -98,11 +99,10 @@ def comparison_markdown(name_a: str, name_b: str, result: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the table and write whatever was asked for."""
+    from spatial_r1_eval.files import atomic_open
     from spatial_r1_eval.leaderboard.reference import load_reference
     from spatial_r1_eval.leaderboard.runs import read_runs
     from spatial_r1_eval.leaderboard.table import build_leaderboard
-
-    from spatial_r1_eval.files import atomic_open
 
     if not args.runs and not args.reference:
         raise ValueError("give at least one RUN_DIR (an lmms-eval --output_path) or --reference spatial-r1-table1")

@@ -12,10 +12,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from spatial_r1_eval.files import atomic_open
 from spatial_r1_eval.leaderboard.stats import PairedComparison
 from spatial_r1_eval.leaderboard.table import COLUMNS, LABELS, Leaderboard, Row, fmt
-
-from spatial_r1_eval.files import atomic_open
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px;color:#1b1b1b}

@@ -12,9 +12,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from spatial_r1_eval.leaderboard.table import COLUMNS, LABELS, TASK_COLUMNS, Leaderboard, Row
-
 from spatial_r1_eval.files import atomic_open
+from spatial_r1_eval.leaderboard.table import COLUMNS, LABELS, TASK_COLUMNS, Leaderboard, Row
 
 #: Default number of rows drawn when the table has more (runs and the baseline always come first).
 MAX_PLOT_ROWS = 8

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from spatial_r1_eval.leaderboard.runs import COLUMNS
 
 #: Upper bound on the elements of one resampling index block (keeps memory flat for large benchmarks).

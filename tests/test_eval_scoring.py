@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from spatial_r1_eval.leaderboard.reference import load_reference
 
 from spatial_r1_eval import lmms_task
 from spatial_r1_eval.baselines import FREQUENCY_ROW_TOLERANCE, fit_frequency, frequency_prediction, random_prediction
+from spatial_r1_eval.leaderboard.reference import load_reference
 from spatial_r1_eval.questions import MULTIPLE_CHOICE, NUMERICAL
 
 builtin = pytest.importorskip("lmms_eval.tasks.vsibench.utils")

@@ -9,6 +9,7 @@ import pytest
 from scipy.optimize import lsq_linear
 from scipy.spatial.distance import cdist
 from scipy.spatial.transform import Rotation
+
 from spatial_r1_eval.generation import geometry
 from spatial_r1_eval.generation.alpha_shape import alpha_shape_area, room_area_paper
 from spatial_r1_eval.generation.generators import direction_label

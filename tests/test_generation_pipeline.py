@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.spatial import Delaunay
+
 from spatial_r1_eval.generation.filters import FilterConfig, select
 from spatial_r1_eval.generation.generators import STRUCTURAL_LABELS, Candidate, GeneratorConfig
 from spatial_r1_eval.generation.pipeline import generate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from spatial_r1_eval.generation.validate_cli import agrees, validate
 
 TARGETS = {

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
 from spatial_r1_eval.leaderboard.html import render_html, write_html
 from spatial_r1_eval.leaderboard.reference import load_reference
 from spatial_r1_eval.leaderboard.table import COLUMNS, Leaderboard, Row, build_leaderboard

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from spatial_r1_eval.leaderboard import render_runs
 from spatial_r1_eval.leaderboard.runs import COLUMNS, read_runs
 from spatial_r1_eval.leaderboard.stats import bootstrap_ci

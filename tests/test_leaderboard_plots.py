@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
 from spatial_r1_eval.leaderboard.plots import bar_chart_svg, plot_rows, save_bar_chart, save_radar_chart
 from spatial_r1_eval.leaderboard.reference import load_reference
 from spatial_r1_eval.leaderboard.table import COLUMNS, Leaderboard, Row, build_leaderboard

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from spatial_r1_eval.leaderboard.stats import aggregation_weights, bootstrap_ci, pair_samples, paired_bootstrap
 
 from spatial_r1_eval.aggregation import aggregate
+from spatial_r1_eval.leaderboard.stats import aggregation_weights, bootstrap_ci, pair_samples, paired_bootstrap
 
 DIRECTION = ["object_rel_direction_easy", "object_rel_direction_medium", "object_rel_direction_hard"]
 TYPES = ["obj_appearance_order", "object_counting", "route_planning", *DIRECTION]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from spatial_r1_eval.generation import scannet_io
 from spatial_r1_eval.generation.label_images import LabelImages
 from spatial_r1_eval.generation.scannet_scene import load_scene, scene_files

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from spatial_r1_eval.generation import boxes, scannet_io
 from spatial_r1_eval.generation.scannet_scene import load_scene, resolve_label_map, scene_files
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from spatial_r1_eval.trainer.config import SpatialR1Arguments, parse_config
 from spatial_r1_eval.trainer.data import load_sr_train
 from spatial_r1_eval.trainer.video_inputs import VideoBudget

@@ -7,6 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
+
+from spatial_r1_eval import metrics, scoring
+from spatial_r1_eval.answers import extract_answer, parse_number
+from spatial_r1_eval.questions import MULTIPLE_CHOICE, NUMERICAL
 from spatial_r1_eval.trainer import rewards
 from spatial_r1_eval.trainer.rewards import (
     REWARD_FUNCS,
@@ -17,10 +21,6 @@ from spatial_r1_eval.trainer.rewards import (
     get_accuracy_reward,
     get_reward_funcs,
 )
-
-from spatial_r1_eval import metrics, scoring
-from spatial_r1_eval.answers import extract_answer, parse_number
-from spatial_r1_eval.questions import MULTIPLE_CHOICE, NUMERICAL
 
 _FILLERS = ["", "Let me think. ", "Hmm, the sofa is near. ", "wait ", "oh, I see. "]
 

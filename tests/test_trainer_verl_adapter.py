@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 import pytest
-from spatial_r1_eval.trainer import verl_adapter
-from spatial_r1_eval.trainer.verl_adapter import compute_score, compute_score_batch, scoring_record, to_verl_row
 
 from spatial_r1_eval import metrics, scoring
+from spatial_r1_eval.trainer import verl_adapter
+from spatial_r1_eval.trainer.verl_adapter import compute_score, compute_score_batch, scoring_record, to_verl_row
 
 RECORDS = [
     {"question_type": "object_counting", "ground_truth": "4", "options": []},

@@ -52,12 +52,13 @@ def tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trainer(tiny_model, sr_train, tmp_path_factory):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import GRPOConfig
+
     from spatial_r1_eval.trainer.data import load_sr_train
     from spatial_r1_eval.trainer.rewards import get_reward_funcs
     from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
     from spatial_r1_eval.trainer.video_inputs import VideoBudget
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-    from trl import GRPOConfig
 
     args = GRPOConfig(
         output_dir=str(tmp_path_factory.mktemp("unit_run")), use_cpu=True, bf16=False, num_generations=2,
@@ -94,8 +95,9 @@ def _reference_logps(model, processed: dict, completion: list[int]) -> torch.Ten
 
 def test_video_log_probs_match_a_plain_forward_and_depend_on_the_video(trainer, tiny_model):
     """The trainer's padded, batched video log-probs equal an independent unpadded HF forward, row by row."""
-    from spatial_r1_eval.trainer.video_inputs import load_video_frames, video_model_inputs
     from transformers import AutoModelForImageTextToText
+
+    from spatial_r1_eval.trainer.video_inputs import load_video_frames, video_model_inputs
 
     rows = [trainer.train_dataset[0], trainer.train_dataset[len(trainer.train_dataset) - 1]]
     batch = trainer._build_video_batch(rows)

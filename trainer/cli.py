@@ -93,10 +93,11 @@ def _dtype(name: str):
 
 def build_trainer(script_args, grpo_args, callbacks=None):
     """Load model, processor and data of a parsed recipe and build the :class:`VideoGRPOTrainer`."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
     from spatial_r1_eval.trainer.data import load_sr_train
     from spatial_r1_eval.trainer.rewards import get_reward_funcs
     from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
-    from transformers import AutoModelForImageTextToText, AutoProcessor
 
     if script_args.model_name_or_path == "tiny":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -141,10 +142,10 @@ def train(argv: list[str]) -> dict[str, Any]:
     The summary (also written to ``<output_dir>/train_summary.json``) holds ``global_step``, ``train_runtime``,
     ``per_task_rewards`` and the ``model_path`` / ``dataset_path`` that were used.
     """
-    from spatial_r1_eval.trainer.config import parse_config
     from transformers.trainer_utils import get_last_checkpoint
 
     from spatial_r1_eval.files import write_json
+    from spatial_r1_eval.trainer.config import parse_config
 
     script_args, grpo_args = parse_config(argv)
     resume = _resume_value(grpo_args.resume_from_checkpoint)

@@ -218,9 +218,9 @@ def write_sample_sr_train(root: str | os.PathLike[str], n_videos: int = 2) -> Pa
         (4, True)
     """
     import numpy as np
-    from spatial_r1_eval.generation.video import write_mp4
 
     from spatial_r1_eval.files import write_jsonl
+    from spatial_r1_eval.generation.video import write_mp4
     from spatial_r1_eval.questions import problem_type
 
     root = Path(root)

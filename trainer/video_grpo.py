@@ -27,8 +27,9 @@ import logging
 from typing import Any
 
 import torch
-from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames, video_model_inputs
 from trl import GRPOTrainer
+
+from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames, video_model_inputs
 
 logger = logging.getLogger(__name__)
 
