@@ -91,7 +91,10 @@ def _build_classes() -> dict[str, type]:
 
         def __init__(self, seed: int | str = 0, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            self.seed = int(seed)
+            try:
+                self.seed = int(seed)
+            except ValueError:
+                raise ValueError(f"chance_random: --model_args seed must be an integer, got {seed!r}") from None
 
         def _answer_group(self, docs: list[dict[str, Any]], task: str) -> list[str]:
             return [random_prediction(d, self.seed, key=f"{task}/{d.get('id')}") for d in docs]

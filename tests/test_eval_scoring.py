@@ -287,3 +287,11 @@ def test_chance_random_matches_expected_rate(real_docs: list[dict]) -> None:
         p = np.array([1 / len(d["options"]) for d in docs])
         assert abs(np.mean(hits) - p.mean()) <= 4 * np.sqrt((p * (1 - p)).sum()) / len(docs), qt
     assert random_prediction(real_docs[0], seed=0) == ""  # numerical questions abstain (first row is counting)
+
+
+def test_chance_random_bad_seed_is_a_one_line_error_naming_the_argument() -> None:
+    from spatial_r1_eval import lmms_models
+
+    with pytest.raises(ValueError, match=r"seed must be an integer, got 'x'"):
+        lmms_models.ChanceRandom(seed="x")
+    assert lmms_models.ChanceRandom(seed="3").seed == 3
