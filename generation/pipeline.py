@@ -207,7 +207,12 @@ def generate(
                 cached = read_json(cache)
             except ValueError:
                 cached = None
-            if isinstance(cached, dict) and cached.get("key") == key and "candidates" in cached:
+            if (
+                isinstance(cached, dict)
+                and cached.get("key") == key
+                and "candidates" in cached
+                and (not cached.get("video") or (out / "videos" / cached["video"]).is_file())  # deleted mp4: redo
+            ):
                 results[name] = cached
                 continue
         jobs.append((str(Path(scannet_root) / "scans" / name), str(out), task_list, seed, asdict(config), videos, key))

@@ -275,3 +275,17 @@ def test_scene_list_file_errors_name_the_file(tmp_path):
     assert str(err.value) == f"{binary}: not a UTF-8 text file of scene names"
     with pytest.raises(FileNotFoundError, match="no such scene list file"):
         read_scene_list(tmp_path / "absent.txt")
+
+
+def test_resume_redoes_a_scene_whose_video_was_deleted(tmp_path):
+    from spatial_r1_eval.generation import synth
+
+    root = tmp_path / "scannet"
+    synth.write_synthetic_scenes(root, 1, 0, n_points=5_000, n_frames=30, width=64, height=48)
+    out = tmp_path / "sr"
+    generate(root, out, progress=False)
+    video = out / "videos" / "scannet" / "scene9000_00.mp4"
+    first = video.read_bytes()
+    video.unlink()
+    generate(root, out, progress=False)  # the cached scene lacks its video: it runs again and writes it
+    assert video.read_bytes() == first
