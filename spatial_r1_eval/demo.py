@@ -21,7 +21,6 @@ import argparse
 import logging
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -87,25 +86,33 @@ def stage_tiny_model(out: Path, seed: int) -> Path:
 
 
 def stage_eval(out: Path, sr: Path, tiny: Path, limit: int | None) -> list[Path]:
-    from spatial_r1_eval.eval_cli import tasks_dir
+    from spatial_r1_eval.eval_cli import build_command
 
     env = dict(os.environ, SPATIAL_R1_SR_DIR=str(sr.resolve()), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     run_dirs = []
     for name, (model, args_template) in DEMO_MODELS.items():
-        run_dir = out / "runs" / name
+        run_dir = (out / "runs" / name).resolve()
         run_dirs.append(run_dir)
         if any(run_dir.rglob("*_results.json")):
             _done(f"lmms-eval run {run_dir}")
             continue
-        cmd = [sys.executable, "-m", "lmms_eval", "--include_path", str(tasks_dir()), "--tasks", "sr"]
-        cmd += ["--model", model, "--output_path", str(run_dir), "--log_samples", "--batch_size", "1"]
-        if args_template:
-            cmd += ["--model_args", args_template.format(path=tiny.resolve())]
-        if limit is not None:
-            cmd += ["--limit", str(limit)]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        cmd = build_command(
+            argparse.Namespace(
+                tasks="sr",
+                model=model,
+                model_args=args_template.format(path=tiny.resolve()),
+                output=run_dir,
+                limit=limit,
+                gen_kwargs=None,
+                batch_size=1,
+                lmms_eval_args=[],
+            )
+        )
         print(f"      lmms-eval: {model} on sr -> {run_dir}", flush=True)  # noqa: T201 (CLI output)
         t0 = time.time()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        # run inside the run folder, as `spatial-r1 eval` does: lmms-eval reads `--tasks sr` as a folder if ./sr exists
+        proc = subprocess.run(cmd, env=env, cwd=run_dir, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
             raise RuntimeError(f"lmms-eval failed for {model} (exit {proc.returncode}):\n{tail}")

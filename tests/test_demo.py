@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,15 @@ LIMIT = 6
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("demo")
-    args = ["demo", "--out", str(out), "--scenes", "2", "--frames", "300", "--limit", str(LIMIT), "--train-steps", "1"]
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        assert main(args) == 0
+    # run from inside the output folder (`--out .`): ./sr then exists, which lmms-eval must not take for task "sr"
+    args = ["demo", "--out", ".", "--scenes", "2", "--frames", "300", "--limit", str(LIMIT), "--train-steps", "1"]
+    buf, cwd = io.StringIO(), os.getcwd()
+    os.chdir(out)  # (contextlib.chdir needs Python 3.11; we support 3.10)
+    try:
+        with contextlib.redirect_stdout(buf):
+            assert main(args) == 0
+    finally:
+        os.chdir(cwd)
     return out, buf.getvalue()
 
 
