@@ -144,6 +144,26 @@ def test_video_batch_shapes_follow_the_budget(trainer):
     assert sum(1 for x in batch["mm_token_type_ids"][0] if x == 2) == n_video_tokens
 
 
+@pytest.mark.parametrize("frames", [2, 4])
+def test_seconds_per_temporal_patch_follow_the_sampled_frame_rate(trainer, frames):
+    """``second_per_grid_ts`` = temporal patch / sampled fps, with the fps read independently from the mp4 (PyAV):
+    the reference (qwen-vl-utils) value, not transformers' 24 fps default that collapses the temporal positions."""
+    import av
+
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames, video_model_inputs
+
+    row = trainer.train_dataset[0]
+    with av.open(row["video"]) as container:
+        stream = container.streams.video[0]
+        n_frames = stream.frames
+        duration = n_frames / float(stream.average_rate)
+    clip, fps = load_video_frames(row["video"], VideoBudget(frames=frames, max_pixels=4 * 28 * 28))
+    processed = video_model_inputs(trainer.processing_class, trainer._prompt_text(row["prompt"]), clip, fps)
+    temporal_patch = trainer.processing_class.video_processor.temporal_patch_size
+    expected = temporal_patch * duration / frames
+    assert processed["second_per_grid_ts"].tolist() == pytest.approx([expected], rel=1e-6)
+
+
 def test_vision_tokens_are_suppressed_in_sampling(trainer):
     ids = {trainer._tokenizer.convert_tokens_to_ids(t) for t in ("<|video_pad|>", "<|image_pad|>", "<|vision_start|>")}
     assert ids <= set(trainer.generation_config.suppress_tokens)

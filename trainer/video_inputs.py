@@ -112,13 +112,36 @@ def video_model_inputs(processor: Any, prompt_text: str, frames: Any, sample_fps
 
     Returns:
         The processor's tensors: ``input_ids`` and ``mm_token_type_ids`` ``[1, L]``, ``pixel_values_videos``
-        ``[patches, C]``, ``video_grid_thw`` ``[1, 3]``, ``second_per_grid_ts`` ``[1]``.
+        ``[patches, C]``, ``video_grid_thw`` ``[1, 3]``, ``second_per_grid_ts`` ``[1]`` (seconds per temporal
+        patch: ``temporal_patch_size / sample_fps``).
     """
     return processor(
         text=[prompt_text],
         videos=[frames],
+        video_metadata=[sampled_video_metadata(len(frames), sample_fps)],
         do_sample_frames=False,  # frames are already sampled
         do_resize=False,  # and already resized to the budget
-        fps=sample_fps,
         return_tensors="pt",
     )
+
+
+def sampled_video_metadata(num_frames: int, sample_fps: float) -> dict[str, Any]:
+    """Video metadata that tells a Qwen2.5-VL processor the frames are already sampled at ``sample_fps``.
+
+    The processor sets ``second_per_grid_ts = temporal_patch_size / sampled_fps`` from this metadata, the value the
+    reference implementation (qwen-vl-utils) gives; without metadata transformers assumes 24 fps, which squeezes the
+    temporal rotary positions of all frames together. vLLM takes the same dict (plus ``do_sample_frames``) as the
+    second item of a ``(frames, metadata)`` video.
+
+    Example:
+        >>> sampled_video_metadata(4, 2.0)
+        {'fps': 2.0, 'total_num_frames': 4, 'frames_indices': [0, 1, 2, 3], 'duration': 2.0}
+    """
+    if num_frames < 1 or not sample_fps > 0:
+        raise ValueError(f"video metadata needs frames >= 1 and fps > 0, got {num_frames} frames at {sample_fps} fps")
+    return {
+        "fps": float(sample_fps),
+        "total_num_frames": int(num_frames),
+        "frames_indices": list(range(num_frames)),
+        "duration": num_frames / float(sample_fps),
+    }
