@@ -17,8 +17,10 @@ tensors travel through TRL's shuffling and micro-batch splitting as Python lists
 Rewards are logged per SR task as well as overall: ``rewards/<reward>/<task>`` (e.g.
 ``rewards/accuracy/object_counting``), with tasks from :func:`spatial_r1_eval.questions.task_of`.
 
-Limitations: vLLM rollouts (``use_vllm``) are not wired for video in TRL; this trainer rejects ``use_vllm=True`` on
-video data with a clear error instead of silently training on text only.
+Rollouts run with transformers ``generate`` (default) or with TRL's colocated vLLM engine (``use_vllm=True``,
+``vllm_mode="colocate"``): then each token prompt reaches vLLM with its row's video, the same sampled frames and
+frame rate the log-probs are computed on (:mod:`spatial_r1_eval.trainer.vllm_video`). TRL's server mode has no
+video transport and is rejected with a clear error.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import torch
 from trl import GRPOTrainer
 
 from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames, video_model_inputs
+from spatial_r1_eval.trainer.vllm_video import VideoRequestLLM, vllm_video_item
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,12 @@ class VideoGRPOTrainer(GRPOTrainer):
     """
 
     def __init__(self, *args: Any, video_budget: VideoBudget | None = None, video_column: str = "video", **kwargs):
+        grpo_args = kwargs.get("args", args[2] if len(args) > 2 else None)
+        if grpo_args is not None and grpo_args.use_vllm and grpo_args.vllm_mode != "colocate":
+            raise ValueError(
+                f"vllm_mode={grpo_args.vllm_mode!r}: TRL's vLLM server has no video transport; "
+                "set vllm_mode: colocate (or use_vllm: false)"
+            )
         super().__init__(*args, **kwargs)
         self.video_budget = video_budget or VideoBudget()
         self.video_column = video_column
@@ -80,17 +89,20 @@ class VideoGRPOTrainer(GRPOTrainer):
             raise ValueError("VideoGRPOTrainer needs a vision-language processor (AutoProcessor), got a tokenizer")
         if self._video_pad_token_id is None:
             raise ValueError("the processor's tokenizer has no <|video_pad|> token: not a Qwen2.5-VL processor")
-        if self.use_vllm:
-            raise ValueError(
-                "use_vllm=True: TRL's vLLM rollouts do not pass video to the model; set use_vllm: false "
-                "(video rollouts run with transformers generate)"
-            )
         suppress = [self._tokenizer.convert_tokens_to_ids(t) for t in _VISION_TOKENS]
         suppress = sorted({t for t in suppress if t is not None and t != self._tokenizer.unk_token_id})
-        merged = sorted(set(self.generation_config.suppress_tokens or []) | set(suppress))
-        self.generation_config.suppress_tokens = merged
-        self.generation_kwargs["suppress_tokens"] = merged
+        if self.use_vllm:
+            # every LLM.generate call of TRL's colocated engine gets the batch's videos; vLLM never samples a vision
+            # token (logit bias -100 on vLLM's processed logits, as suppress_tokens does for transformers generate)
+            self.vllm_generation.llm = VideoRequestLLM(self.vllm_generation.llm, self._video_pad_token_id)
+            bias = dict(self.vllm_generation.generation_kwargs.get("logit_bias") or {})
+            self.vllm_generation.generation_kwargs["logit_bias"] = {**bias, **dict.fromkeys(suppress, -100.0)}
+        else:
+            merged = sorted(set(self.generation_config.suppress_tokens or []) | set(suppress))
+            self.generation_config.suppress_tokens = merged
+            self.generation_kwargs["suppress_tokens"] = merged
         self._video_batch: dict[str, list[Any]] | None = None  # set while one generation batch is processed
+        self._frames_by_path: dict[str, tuple[Any, float]] = {}  # decoded frames of the current batch
         self._video_forward: dict[str, list[torch.Tensor]] | None = None  # rows of the current log-prob pass
 
     # ----------------------------------------------------------------------------------------------------------
@@ -107,8 +119,10 @@ class VideoGRPOTrainer(GRPOTrainer):
 
     def _build_video_batch(self, inputs: list[dict[str, Any]]) -> dict[str, list[Any]]:
         """Processor outputs for each row; each distinct video is decoded once per batch."""
-        frames_by_path: dict[str, tuple[Any, float]] = {}
-        batch: dict[str, list[Any]] = {"prompt_ids": [], "mm_token_type_ids": [], **{k: [] for k in _VIDEO_KEYS}}
+        frames_by_path = self._frames_by_path = {}
+        batch: dict[str, list[Any]] = {
+            "prompt_ids": [], "mm_token_type_ids": [], "video_path": [], **{k: [] for k in _VIDEO_KEYS}
+        }  # fmt: skip
         for row in inputs:
             video = row.get(self.video_column)
             if not video:
@@ -116,6 +130,7 @@ class VideoGRPOTrainer(GRPOTrainer):
             if video not in frames_by_path:
                 frames_by_path[video] = load_video_frames(video, self.video_budget)
             frames, fps = frames_by_path[video]
+            batch["video_path"].append(video)
             processed = video_model_inputs(self.processing_class, self._prompt_text(row["prompt"]), frames, fps)
             batch["prompt_ids"].append(processed["input_ids"][0].tolist())
             batch["mm_token_type_ids"].append(processed["mm_token_type_ids"][0].tolist())
@@ -130,15 +145,15 @@ class VideoGRPOTrainer(GRPOTrainer):
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not inputs or self.video_column not in inputs[0]:
             return super()._generate_and_score_completions(inputs)
-        self._video_batch = self._build_video_batch(inputs)
-        self._video_forward = {k: self._video_batch[k] for k in _VIDEO_KEYS}
+        batch = self._video_batch = self._build_video_batch(inputs)
+        self._video_forward = {k: batch[k] for k in _VIDEO_KEYS}
         try:
             output = super()._generate_and_score_completions(inputs)
         finally:
-            self._video_forward = None
+            self._video_forward = self._video_batch = None
+            self._frames_by_path = {}
         for key in _VIDEO_KEYS:  # lists stay aligned with the rows through TRL's shuffle and split
-            output[key] = self._video_batch[key]
-        self._video_batch = None
+            output[key] = batch[key]
         return output
 
     def _tokenize_prompts(self, prompts: list):
@@ -148,6 +163,35 @@ class VideoGRPOTrainer(GRPOTrainer):
         fields = {k: torch.cat(batch[k]) for k in _VIDEO_KEYS}
         fields["mm_token_type_ids"] = batch["mm_token_type_ids"]  # per token: TRL left-pads it like input_ids
         return batch["prompt_ids"], None, fields
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        if not (self.use_vllm and self._video_batch is not None):
+            return super()._generate_single_turn(
+                prompt_ids, images, multimodal_fields, num_generations, has_tool_images=has_tool_images
+            )
+        with self.vllm_generation.llm.videos(self._vllm_videos(self._video_batch["video_path"])):
+            return super()._generate_single_turn(
+                prompt_ids, images, multimodal_fields, num_generations, has_tool_images=has_tool_images
+            )
+
+    def _vllm_videos(self, paths: list[str]) -> list[tuple[Any, dict[str, Any]]]:
+        """vLLM video items in the order TRL hands the prompts to vLLM.
+
+        With tensor parallelism TRL gathers the prompts of the ranks of a TP group (in rank order) and every rank
+        generates all of them, so the video paths are gathered the same way; each rank decodes the videos it does
+        not hold (decoding is deterministic, so all ranks give vLLM the same frames).
+        """
+        if self.vllm_generation.tensor_parallel_size > 1:
+            gathered: list[list[str] | None] = [None] * self.vllm_generation.tensor_parallel_size
+            torch.distributed.all_gather_object(gathered, paths, group=self.vllm_generation.tp_group)
+            paths = [p for rank_paths in gathered for p in rank_paths]
+        frames_by_path = self._frames_by_path
+        items = []
+        for path in paths:
+            if path not in frames_by_path:
+                frames_by_path[path] = load_video_frames(path, self.video_budget)
+            items.append(vllm_video_item(*frames_by_path[path]))
+        return items
 
     def _compute_loss(self, model, inputs):
         if "pixel_values_videos" not in inputs:

@@ -1,0 +1,181 @@
+"""vLLM video rollouts: what vLLM samples from must be what the trainer scores.
+
+* Without vLLM (CI): the request wiring and the errors.
+* With vLLM installed (``pip install 'spatial-r1-eval[gpu]'``; vLLM's multimodal processor runs on CPU): vLLM's own
+  Qwen2.5-VL processor, given our request, rebuilds the training prompt token for token and the same
+  ``video_grid_thw``, ``second_per_grid_ts`` and pixels. Written against vLLM 0.33 (its processor API moves between
+  releases: a failure here after a vLLM upgrade means the rollout inputs must be checked again).
+* With vLLM and a CUDA GPU: one GRPO step with colocated vLLM rollouts on a tiny Qwen2.5-VL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _vllm_or_skip():
+    return pytest.importorskip("vllm", reason="vLLM is not installed (optional 'gpu' extra)")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+
+    return Path(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0))
+
+
+@pytest.fixture(scope="module")
+def sr_rows(tmp_path_factory) -> list[dict]:
+    from spatial_r1_eval.trainer.data import load_sr_train, write_sample_sr_train
+
+    dataset = load_sr_train(write_sample_sr_train(tmp_path_factory.mktemp("sr_train"), n_videos=2))
+    return [dataset[0], dataset[len(dataset) - 1]]
+
+
+def _prompt_text(processor, row: dict) -> str:
+    from spatial_r1_eval.trainer.video_grpo import _with_video_block
+
+    return processor.apply_chat_template(_with_video_block(row["prompt"]), tokenize=False, add_generation_prompt=True)
+
+
+def test_requests_carry_each_rows_video_in_order_and_collapse_the_placeholder(tiny_model, sr_rows):
+    from transformers import AutoProcessor
+
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames, video_model_inputs
+    from spatial_r1_eval.trainer.vllm_video import VideoRequestLLM, vllm_video_item
+
+    processor = AutoProcessor.from_pretrained(tiny_model)
+    pad = processor.tokenizer.convert_tokens_to_ids("<|video_pad|>")
+    budget = VideoBudget(frames=4, max_pixels=4 * 28 * 28)
+    prompts, videos, expected = [], [], []
+    for row in sr_rows:
+        frames, fps = load_video_frames(row["video"], budget)
+        ids = video_model_inputs(processor, _prompt_text(processor, row), frames, fps)["input_ids"][0].tolist()
+        prompts.append({"prompt_token_ids": ids})
+        videos.append(vllm_video_item(frames, fps))
+        expected.append((ids, frames))
+
+    class Recorder:  # stands in for vllm.LLM: records what reaches it
+        def generate(self, requests, sampling_params=None, use_tqdm=False):
+            self.requests = requests
+            return ["out"] * len(requests)
+
+    llm = VideoRequestLLM(Recorder(), video_pad_token_id=pad)
+    with llm.videos(videos):
+        assert llm.generate(prompts, sampling_params=None, use_tqdm=False) == ["out", "out"]
+    for request, (ids, frames) in zip(llm.wrapped.requests, expected, strict=True):
+        first = ids.index(pad)
+        n_pad = ids.count(pad)
+        assert n_pad > 1
+        assert request["prompt_token_ids"] == ids[: first + 1] + ids[first + n_pad :]
+        sent_frames, meta = request["multi_modal_data"]["video"]
+        assert sent_frames is frames and meta["total_num_frames"] == len(frames)
+        assert request["mm_processor_kwargs"] == {"do_sample_frames": False, "do_resize": False}
+    with pytest.raises(RuntimeError, match="2 vLLM prompts for 1 pending videos"), llm.videos(videos[:1]):
+        llm.generate(prompts)
+    assert llm.generate([{"prompt_token_ids": [1, 2]}]) == ["out"]  # nothing pending: passes through untouched
+    assert llm.wrapped.requests == [{"prompt_token_ids": [1, 2]}]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ({"prompt_token_ids": [1, 2, 3]}, "needs one <|video_pad|> placeholder"),
+        ({"prompt_token_ids": [1, 7, 2, 7]}, r"found 2"),
+        ({"prompt_token_ids": [1, 7], "multi_modal_data": {"image": object()}}, "already has multimodal data"),
+    ],
+)
+def test_bad_video_prompts_are_clear_errors(prompt, message):
+    from spatial_r1_eval.trainer.vllm_video import vllm_video_item, with_video
+
+    with pytest.raises(ValueError, match=message):
+        with_video(prompt, vllm_video_item(torch.zeros(2, 3, 28, 28), 1.0), video_pad_token_id=7)
+
+
+def test_vllm_server_mode_is_rejected_before_connecting(tmp_path):
+    from trl import GRPOConfig
+
+    from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
+
+    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, use_vllm=True, vllm_mode="server", report_to="none")
+    with pytest.raises(ValueError, match="vllm_mode='server'.*set vllm_mode: colocate"):
+        VideoGRPOTrainer(model="unused", reward_funcs=[], args=args)
+
+
+def _vllm_processor(model_dir: Path):
+    _vllm_or_skip()
+    from vllm.config import ModelConfig
+    from vllm.multimodal import MULTIMODAL_REGISTRY
+
+    config = ModelConfig(model=str(model_dir), dtype="float32", max_model_len=4096)
+    return config, MULTIMODAL_REGISTRY.create_processor(config)
+
+
+def _vllm_apply(processor, request: dict):
+    """vLLM's multimodal input processing of one token prompt, as its renderer runs it for ``LLM.generate``."""
+    from vllm.multimodal.processing import ProcessorInputs
+    from vllm.multimodal.processing.context import TimingContext
+
+    items = processor.info.parse_mm_data(request["multi_modal_data"])
+    inputs = ProcessorInputs(request["prompt_token_ids"], items, None, request["mm_processor_kwargs"])
+    return processor.apply(inputs, TimingContext())
+
+
+@pytest.mark.parametrize(("frames", "max_pixels"), [(2, 4 * 28 * 28), (4, 4 * 28 * 28), (4, 12 * 28 * 28)])
+def test_vllm_rebuilds_the_training_inputs_from_our_request(tiny_model, sr_rows, frames, max_pixels):
+    config, vllm_processor = _vllm_processor(tiny_model)
+    from transformers import AutoProcessor
+
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames, video_model_inputs
+    from spatial_r1_eval.trainer.vllm_video import vllm_video_item, with_video
+
+    processor = AutoProcessor.from_pretrained(tiny_model)
+    pad = processor.tokenizer.convert_tokens_to_ids("<|video_pad|>")
+    video_processor = processor.video_processor
+    for row in sr_rows:
+        clip, fps = load_video_frames(row["video"], VideoBudget(frames=frames, max_pixels=max_pixels))
+        ours = video_model_inputs(processor, _prompt_text(processor, row), clip, fps)
+        ids = ours["input_ids"][0].tolist()
+        request = with_video({"prompt_token_ids": ids}, vllm_video_item(clip, fps), pad)
+        out = _vllm_apply(vllm_processor, request)
+
+        assert out["prompt_token_ids"] == ids  # vLLM's expansion gives back the training prompt
+        (placeholder,) = out["mm_placeholders"]["video"]
+        assert (placeholder.offset, placeholder.length) == (ids.index(pad), ids.count(pad))
+        (item,) = out["mm_kwargs"]["video"]
+        assert item["video_grid_thw"].data.tolist() == ours["video_grid_thw"][0].tolist()
+        assert float(item["second_per_grid_ts"].data) == pytest.approx(float(ours["second_per_grid_ts"][0]))
+        pixels = item["pixel_values_videos"].data.float()
+        if config.multimodal_config.mm_device_do_normalize:  # vLLM rescales and normalises on the GPU
+            mean = torch.tensor(video_processor.image_mean).view(1, 3, 1)
+            std = torch.tensor(video_processor.image_std).view(1, 3, 1)
+            pixels = ((pixels.view(pixels.size(0), 3, -1) / 255.0 - mean) / std).view_as(pixels)
+        torch.testing.assert_close(pixels, ours["pixel_values_videos"].float(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="vLLM rollouts need a CUDA GPU")
+def test_one_grpo_step_with_colocated_vllm_video_rollouts(tmp_path, capsys):
+    """Never run in CI (no GPU there): the smoke recipe with ``use_vllm: true`` on one GPU."""
+    _vllm_or_skip()
+    from spatial_r1_eval.cli import main
+
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(REPO / "trainer" / "recipes" / "smoke.yaml"), "--",
+            "--output_dir", str(out), "--use_cpu", "false", "--use_vllm", "true", "--vllm_mode", "colocate",
+            "--vllm_gpu_memory_utilization", "0.2", "--vllm_max_model_length", "2048", "--max_steps", "1",
+            "--save_strategy", "no"]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["global_step"] == 1 and summary["per_task_rewards"]["accuracy"]
+    state = json.loads((out / "trainer_state.json").read_text())
+    ratios = [e[k] for e in state["log_history"] for k in e if k.startswith("sampling/importance_sampling_ratio/mean")]
+    assert ratios and all(abs(r - 1.0) < 0.05 for r in ratios), ratios  # vLLM sampled from the trainer's inputs
