@@ -162,6 +162,148 @@ def test_vllm_rebuilds_the_training_inputs_from_our_request(tiny_model, sr_rows,
         torch.testing.assert_close(pixels, ours["pixel_values_videos"].float(), rtol=1e-5, atol=1e-5)
 
 
+class _CpuEngineLLM:
+    """Stands in for ``vllm.LLM`` on CPU, where vLLM's engine cannot run: each request goes through vLLM's real
+    input processing (its Qwen2.5-VL multimodal processor, as the renderer runs it), then the transformers model
+    samples from the inputs vLLM built, with vLLM's sampling semantics (logit bias, temperature, processed
+    log-probs). TRL's colocate code around it (sampling params, weight sync, log-prob extraction, importance
+    sampling) is TRL's own."""
+
+    instances: list[_CpuEngineLLM] = []
+
+    def __init__(self, model: str, **kwargs):
+        from types import SimpleNamespace
+
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        self.config, self.processor = _vllm_processor(Path(model))
+        self.hf_model = AutoModelForImageTextToText.from_pretrained(model, dtype=torch.float32).eval()
+        hf_processor = AutoProcessor.from_pretrained(model)
+        self.video_processor = hf_processor.video_processor
+        self.pad = hf_processor.tokenizer.convert_tokens_to_ids("<|video_pad|>")
+        self.eos = {hf_processor.tokenizer.eos_token_id}
+        runner = SimpleNamespace(model=SimpleNamespace(load_weights=self._load_weights))
+        executor = SimpleNamespace(driver_worker=SimpleNamespace(model_runner=runner))
+        self.llm_engine = SimpleNamespace(model_config=self.config, model_executor=executor)
+        self.requests: list[dict] = []
+        self.synced = 0
+        self.max_bias_shift = 0.0  # largest log-prob shift the logit bias causes (renormalisation)
+        self.generator = torch.Generator().manual_seed(0)
+        _CpuEngineLLM.instances.append(self)
+
+    def _load_weights(self, weights):
+        params = dict(self.hf_model.named_parameters())
+        for name, tensor in weights:
+            params[name].data.copy_(tensor)
+            self.synced += 1
+
+    def reset_prefix_cache(self):
+        return True
+
+    def model_inputs(self, processed: dict) -> dict:
+        (item,) = processed["mm_kwargs"]["video"]
+        pixels = item["pixel_values_videos"].data.float()
+        if self.config.multimodal_config.mm_device_do_normalize:
+            mean = torch.tensor(self.video_processor.image_mean).view(1, 3, 1)
+            std = torch.tensor(self.video_processor.image_std).view(1, 3, 1)
+            pixels = ((pixels.view(pixels.size(0), 3, -1) / 255.0 - mean) / std).view_as(pixels)
+        return {
+            "pixel_values_videos": pixels,
+            "video_grid_thw": item["video_grid_thw"].data.view(1, 3),
+            "second_per_grid_ts": item["second_per_grid_ts"].data.view(1),
+        }
+
+    def logits(self, ids: list[int], video: dict) -> torch.Tensor:
+        input_ids = torch.tensor([ids])
+        with torch.no_grad():
+            return (
+                self.hf_model(
+                    input_ids=input_ids,
+                    attention_mask=torch.ones_like(input_ids),
+                    mm_token_type_ids=(input_ids == self.pad).long() * 2,
+                    **video,
+                )
+                .logits[0, -1]
+                .float()
+            )
+
+    def generate(self, requests, sampling_params=None, use_tqdm=False):
+        from types import SimpleNamespace
+
+        from vllm.logprobs import Logprob
+
+        outputs = []
+        for request in requests:
+            self.requests.append(request)
+            processed = _vllm_apply(self.processor, request)
+            ids, video = list(processed["prompt_token_ids"]), self.model_inputs(processed)
+            tokens, logprobs = [], []
+            for _ in range(sampling_params.max_tokens):
+                logits = self.logits(ids + tokens, video)
+                raw = torch.log_softmax(logits / sampling_params.temperature, dim=-1)
+                for token, bias in (sampling_params.logit_bias or {}).items():
+                    logits[int(token)] += bias
+                logp = torch.log_softmax(logits / sampling_params.temperature, dim=-1)
+                biased = [int(t) for t in sampling_params.logit_bias or {}]
+                shift = -float(torch.log1p(-raw[biased].exp().sum())) if biased else 0.0
+                self.max_bias_shift = max(self.max_bias_shift, shift)
+                token = int(torch.multinomial(logp.exp(), 1, generator=self.generator))
+                tokens.append(token)
+                logprobs.append({token: Logprob(logprob=float(logp[token]), rank=1)})
+                if token in self.eos:
+                    break
+            completion = SimpleNamespace(token_ids=tokens, logprobs=logprobs)
+            outputs.append(SimpleNamespace(prompt_token_ids=ids, outputs=[completion]))
+        return outputs
+
+
+@pytest.fixture(scope="module")
+def sharp_tiny_model(tiny_model) -> Path:
+    """The tiny model with query/key weights x 8, so that its log-probs clearly depend on the video (the plain
+    random one barely looks at it, which would make a wrong video go unnoticed)."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model = AutoModelForImageTextToText.from_pretrained(tiny_model, dtype=torch.float32)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith(("q_proj.weight", "k_proj.weight")):
+                param.mul_(8.0)
+    sharp = tiny_model.parent / "sharp"
+    model.save_pretrained(sharp)
+    AutoProcessor.from_pretrained(tiny_model).save_pretrained(sharp)
+    return sharp
+
+
+def test_grpo_step_through_trls_vllm_colocate_path_samples_from_the_training_inputs(
+    sharp_tiny_model, tmp_path, monkeypatch
+):
+    """A whole GRPO step on CPU through TRL's colocated-vLLM code with vLLM's real input processing: the log-probs
+    of vLLM-side sampling equal the trainer's on its own video inputs (TRL logs the largest difference), up to the
+    renormalisation by the vision-token logit bias, so rollouts and training see the same prompt and video."""
+    _vllm_or_skip()
+    import trl.generation.vllm_generation as trl_vllm
+
+    from spatial_r1_eval.cli import main
+
+    monkeypatch.setattr(trl_vllm, "LLM", _CpuEngineLLM)
+    _CpuEngineLLM.instances.clear()
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(REPO / "trainer" / "recipes" / "smoke.yaml"), "--",
+            "--output_dir", str(out), "--model_name_or_path", str(sharp_tiny_model), "--use_vllm", "true",
+            "--vllm_mode", "colocate", "--max_steps", "1", "--save_strategy", "no",
+            "--max_completion_length", "8"]  # fmt: skip
+    assert main(argv) == 0
+    (engine,) = _CpuEngineLLM.instances
+    assert engine.synced > 0  # TRL pushed the training weights before sampling
+    assert len(engine.requests) == 8  # 2 prompts x 4 generations, each with its video
+    assert all(r["prompt_token_ids"].count(engine.pad) == 1 for r in engine.requests)
+    assert all(isinstance(r["multi_modal_data"]["video"], tuple) for r in engine.requests)
+    state = json.loads((out / "trainer_state.json").read_text())
+    (logs,) = [e for e in state["log_history"] if "sampling/sampling_logp_difference/max" in e]
+    assert 0 < engine.max_bias_shift < 0.1
+    assert logs["sampling/sampling_logp_difference/max"] <= engine.max_bias_shift + 1e-4, logs
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="vLLM rollouts need a CUDA GPU")
 def test_one_grpo_step_with_colocated_vllm_video_rollouts(tmp_path, capsys):
     """Never run in CI (no GPU there): the smoke recipe with ``use_vllm: true`` on one GPU."""
