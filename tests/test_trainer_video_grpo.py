@@ -164,6 +164,17 @@ def test_seconds_per_temporal_patch_follow_the_sampled_frame_rate(trainer, frame
     assert processed["second_per_grid_ts"].tolist() == pytest.approx([expected], rel=1e-6)
 
 
+def test_frames_are_decoded_with_decord_whatever_else_is_installed(trainer):
+    from qwen_vl_utils import vision_process
+
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget, load_video_frames
+
+    if os.environ.get("FORCE_QWENVL_VIDEO_READER"):
+        pytest.skip("FORCE_QWENVL_VIDEO_READER is set: the user's choice wins")
+    load_video_frames(trainer.train_dataset[0]["video"], VideoBudget(frames=2, max_pixels=4 * 28 * 28))
+    assert vision_process.get_video_reader_backend() == "decord"
+
+
 def test_vision_tokens_are_suppressed_in_sampling(trainer):
     ids = {trainer._tokenizer.convert_tokens_to_ids(t) for t in ("<|video_pad|>", "<|image_pad|>", "<|vision_start|>")}
     assert ids <= set(trainer.generation_config.suppress_tokens)

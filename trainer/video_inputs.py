@@ -1,8 +1,9 @@
 """Video frames for Qwen2.5-VL: sample N frames from an mp4 under a per-frame pixel budget, then run the processor.
 
 Frame sampling follows the reference implementation of the Qwen2.5-VL authors (``qwen_vl_utils.fetch_video``, the
-path Video-R1 and Spatial-R1 train with): ``frames`` frames spaced uniformly over the whole clip, each resized to a
-multiple of 28 px with at most ``max_pixels`` pixels. The processor then turns the frames into
+path Video-R1 and Spatial-R1 train with; decoded with decord unless ``FORCE_QWENVL_VIDEO_READER`` names another
+reader): ``frames`` frames spaced uniformly over the whole clip, each resized to a multiple of 28 px with at most
+``max_pixels`` pixels. The processor then turns the frames into
 ``pixel_values_videos`` / ``video_grid_thw`` / ``second_per_grid_ts`` (no second resize, no second frame sampling)
 and expands the single ``<|video_pad|>`` of the chat template into one token per merged patch.
 
@@ -83,8 +84,14 @@ def load_video_frames(path: str | os.PathLike[str], budget: VideoBudget) -> tupl
         FileNotFoundError: The video does not exist.
         ValueError: The video is unreadable or has fewer frames than requested.
     """
-    from qwen_vl_utils import fetch_video
+    from qwen_vl_utils import fetch_video, vision_process
 
+    if vision_process.FORCE_QWENVL_VIDEO_READER is None:
+        # Decode with decord (a dependency of ours), as the env var FORCE_QWENVL_VIDEO_READER=decord would: left to
+        # itself qwen-vl-utils takes torchcodec whenever it is installed (vLLM installs it), which fails without the
+        # system FFmpeg libraries, and different decoders need not give the same frames.
+        vision_process.FORCE_QWENVL_VIDEO_READER = "decord"
+        vision_process.get_video_reader_backend.cache_clear()
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: video not found")
