@@ -6,8 +6,11 @@ PIP    := $(PY) -m pip
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 DEMO_OUT ?= demo_out
 PYTEST_ARGS ?=
+# vLLM rollout checks run in a venv of their own: vLLM pins its own torch and transformers.
+VLLM_VENV ?= .venv-vllm
+VLLM_PIN  := vllm==0.33.0
 
-.PHONY: setup system-deps test test-fast lint format demo bench clean
+.PHONY: setup system-deps test test-fast setup-vllm test-vllm lint format demo bench clean
 
 setup: system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +34,17 @@ system-deps:
 
 test:
 	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+
+# vLLM's own Qwen2.5-VL input processing (it runs on CPU) must rebuild the trainer's video inputs from our rollout
+# requests: tests/test_trainer_vllm_video.py, which skips these checks where vLLM is not installed (as in .venv).
+setup-vllm: system-deps
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install -q -e ".[gpu,dev]" $(VLLM_PIN)
+	@$(VLLM_VENV)/bin/python -c "import vllm, transformers, torch; print('setup-vllm ok: vllm', vllm.__version__, '/ transformers', transformers.__version__, '/ torch', torch.__version__)"
+
+test-vllm:
+	$(VLLM_VENV)/bin/python -m pytest -q -rs tests/test_trainer_vllm_video.py $(PYTEST_ARGS)
 
 test-fast:
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)

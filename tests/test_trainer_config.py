@@ -27,6 +27,46 @@ def test_paper_recipe_holds_the_paper_setup() -> None:
     assert (args.video_frames, args.video_max_pixels) == (16, 128 * 28 * 28)
     assert args.reward_funcs == ["accuracy", "format"]
     assert grpo.num_generations == 8 and grpo.learning_rate == 1e-6 and grpo.beta == 0.04
+    # vLLM rollouts when installed (and a GPU is there), colocated with training
+    assert recipe["rollouts"] == "auto" and grpo.vllm_mode == "colocate"
+    import importlib.util
+
+    import torch
+
+    assert grpo.use_vllm == (importlib.util.find_spec("vllm") is not None and torch.cuda.is_available())
+
+
+@pytest.mark.parametrize(
+    ("rollouts", "use_vllm", "installed", "cuda", "expected"),
+    [
+        ("auto", False, False, False, False),
+        ("auto", False, True, False, False),
+        ("auto", False, False, True, False),
+        ("auto", False, True, True, True),
+        ("auto", True, True, False, True),  # asked for explicitly: vLLM says itself if it cannot run
+        ("vllm", False, True, False, True),
+        ("transformers", False, True, True, False),
+        ("vllm", False, False, True, "needs the vllm package"),
+        ("auto", True, False, True, "needs the vllm package"),
+        ("transformers", True, True, True, "contradicts rollouts: transformers"),
+        ("fast", False, True, True, "rollouts must be one of"),
+    ],
+)
+def test_rollout_backend_choice(rollouts, use_vllm, installed, cuda, expected) -> None:
+    from spatial_r1_eval.trainer.config import use_vllm_for
+
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=expected):
+            use_vllm_for(rollouts, use_vllm, vllm_installed=installed, cuda_available=cuda)
+    else:
+        assert use_vllm_for(rollouts, use_vllm, vllm_installed=installed, cuda_available=cuda) is expected
+
+
+def test_smoke_recipe_rejects_use_vllm_against_its_rollouts() -> None:
+    with pytest.raises(ValueError, match="contradicts rollouts: transformers"):
+        parse_config(["--config", str(RECIPES / "smoke.yaml"), "--use_vllm", "true"])
+    _, grpo = parse_config(["--config", str(RECIPES / "smoke.yaml")])
+    assert grpo.use_vllm is False
 
 
 def test_smoke_recipe_and_overrides() -> None:

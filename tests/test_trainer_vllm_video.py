@@ -289,7 +289,7 @@ def test_grpo_step_through_trls_vllm_colocate_path_samples_from_the_training_inp
     _CpuEngineLLM.instances.clear()
     out = tmp_path / "run"
     argv = ["train", "--config", str(REPO / "trainer" / "recipes" / "smoke.yaml"), "--",
-            "--output_dir", str(out), "--model_name_or_path", str(sharp_tiny_model), "--use_vllm", "true",
+            "--output_dir", str(out), "--model_name_or_path", str(sharp_tiny_model), "--rollouts", "vllm",
             "--vllm_mode", "colocate", "--max_steps", "1", "--save_strategy", "no",
             "--max_completion_length", "8"]  # fmt: skip
     assert main(argv) == 0
@@ -312,7 +312,7 @@ def test_one_grpo_step_with_colocated_vllm_video_rollouts(tmp_path, capsys):
 
     out = tmp_path / "run"
     argv = ["train", "--config", str(REPO / "trainer" / "recipes" / "smoke.yaml"), "--",
-            "--output_dir", str(out), "--use_cpu", "false", "--use_vllm", "true", "--vllm_mode", "colocate",
+            "--output_dir", str(out), "--use_cpu", "false", "--rollouts", "vllm", "--vllm_mode", "colocate",
             "--vllm_gpu_memory_utilization", "0.2", "--vllm_max_model_length", "2048", "--max_steps", "1",
             "--save_strategy", "no"]  # fmt: skip
     assert main(argv) == 0

@@ -148,6 +148,7 @@ def train(argv: list[str]) -> dict[str, Any]:
     from spatial_r1_eval.trainer.config import parse_config
 
     script_args, grpo_args = parse_config(argv)
+    logger.info("rollouts: %s", f"vLLM ({grpo_args.vllm_mode})" if grpo_args.use_vllm else "transformers generate")
     resume = _resume_value(grpo_args.resume_from_checkpoint)
     if resume is True:
         last = get_last_checkpoint(grpo_args.output_dir) if os.path.isdir(grpo_args.output_dir) else None
@@ -169,6 +170,7 @@ def train(argv: list[str]) -> dict[str, Any]:
         "per_task_rewards": rewards,
         "model_path": script_args.resolved_model_path(grpo_args.output_dir, seed=grpo_args.seed),
         "resumed_from": resume,
+        "rollouts": "vllm" if grpo_args.use_vllm else "transformers",
     }
     if trainer.accelerator.is_main_process:
         write_json(os.path.join(grpo_args.output_dir, "train_summary.json"), summary)
@@ -179,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
     """``spatial-r1 train``: train from the recipe and print the per-task rewards."""
     overrides = [a for a in (args.overrides or []) if a != "--"]
     summary = train(["--config", args.config, *overrides])
-    print(f"trained {summary['global_step']} steps in {summary['train_runtime']:.1f} s")
+    steps, seconds = summary["global_step"], summary["train_runtime"]
+    print(f"trained {steps} steps in {seconds:.1f} s ({summary['rollouts']} rollouts)")
     print("mean reward per task over the run:")
     print(format_task_table(summary["per_task_rewards"]))
     return 0

@@ -23,6 +23,8 @@ TINY_MODEL = "tiny"
 #: Value of ``dataset_path`` that generates SR data from synthetic scenes.
 SYNTHETIC_DATA = "synthetic"
 _DTYPES = ("auto", "bfloat16", "float16", "float32")
+#: Values of ``rollouts``: who samples the completions.
+ROLLOUTS = ("auto", "vllm", "transformers")
 
 
 @dataclass
@@ -73,6 +75,14 @@ class SpatialR1Arguments:
     attn_implementation: str | None = field(
         default=None, metadata={"help": "transformers attention implementation (e.g. sdpa, flash_attention_2)."}
     )
+    rollouts: str = field(
+        default="auto",
+        metadata={
+            "help": "Who samples completions: 'vllm' (TRL's colocated vLLM engine, video included), 'transformers' "
+            "(model.generate), or 'auto' (vllm when the vllm package is installed and a CUDA GPU is present). "
+            "use_vllm: true means 'vllm'."
+        },
+    )
 
     def __post_init__(self) -> None:
         from spatial_r1_eval.trainer.rewards import REWARD_FUNCS
@@ -95,6 +105,8 @@ class SpatialR1Arguments:
                 f"NAR thresholds need 0 < nar_start <= nar_end < 1 and nar_interval > 0, got "
                 f"{self.nar_start}, {self.nar_end}, {self.nar_interval}"
             )
+        if self.rollouts not in ROLLOUTS:
+            raise ValueError(f"rollouts must be one of {', '.join(ROLLOUTS)}, got {self.rollouts!r}")
         if self.torch_dtype not in _DTYPES:
             raise ValueError(f"torch_dtype must be one of {', '.join(_DTYPES)}, got {self.torch_dtype!r}")
         self.video_budget  # validates frames and pixels  # noqa: B018
@@ -124,6 +136,41 @@ class SpatialR1Arguments:
         return path
 
 
+def use_vllm_for(rollouts: str, use_vllm: bool, *, vllm_installed: bool, cuda_available: bool) -> bool:
+    """Whether the run samples with vLLM, from ``rollouts`` and GRPOConfig's ``use_vllm``.
+
+    Args:
+        rollouts: ``auto``, ``vllm`` or ``transformers``.
+        use_vllm: ``GRPOConfig.use_vllm`` as given (``true`` asks for vLLM like ``rollouts: vllm``).
+        vllm_installed: Whether the ``vllm`` package can be imported.
+        cuda_available: Whether a CUDA GPU is present (``auto`` needs one).
+
+    Raises:
+        ValueError: vLLM is asked for but not installed, or ``use_vllm: true`` contradicts ``rollouts: transformers``.
+
+    Example:
+        >>> use_vllm_for("auto", False, vllm_installed=True, cuda_available=False)
+        False
+        >>> use_vllm_for("auto", False, vllm_installed=True, cuda_available=True)
+        True
+        >>> use_vllm_for("vllm", False, vllm_installed=False, cuda_available=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: rollouts: vllm needs the vllm package: pip install 'spatial-r1-eval[gpu]'
+    """
+    if rollouts not in ROLLOUTS:
+        raise ValueError(f"rollouts must be one of {', '.join(ROLLOUTS)}, got {rollouts!r}")
+    if rollouts == "transformers":
+        if use_vllm:
+            raise ValueError("use_vllm: true contradicts rollouts: transformers; drop one of them")
+        return False
+    if rollouts == "vllm" or use_vllm:
+        if not vllm_installed:
+            raise ValueError("rollouts: vllm needs the vllm package: pip install 'spatial-r1-eval[gpu]'")
+        return True
+    return vllm_installed and cuda_available
+
+
 def parse_config(argv: list[str]):
     """Parse ``--config FILE`` plus override flags into ``(SpatialR1Arguments, GRPOConfig)`` with ``TrlParser``.
 
@@ -142,4 +189,14 @@ def parse_config(argv: list[str]):
         script_args, grpo_args = parser.parse_args_and_config(args=argv)
     except SystemExit as e:  # argparse reports unknown/bad flags by exiting
         raise ValueError(f"bad training arguments {argv} (see the message above)") from e
+    import importlib.util
+
+    import torch
+
+    grpo_args.use_vllm = use_vllm_for(
+        script_args.rollouts,
+        grpo_args.use_vllm,
+        vllm_installed=importlib.util.find_spec("vllm") is not None,
+        cuda_available=torch.cuda.is_available(),
+    )
     return script_args, grpo_args
