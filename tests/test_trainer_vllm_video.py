@@ -130,6 +130,17 @@ def _vllm_apply(processor, request: dict):
     return processor.apply(inputs, TimingContext())
 
 
+def _model_pixels(config, video_processor, pixels: torch.Tensor) -> torch.Tensor:
+    """The pixels the model sees from vLLM's processed ``pixel_values_videos`` ``[patches, 3 * rest]``: vLLM leaves
+    rescaling and normalisation to the GPU when ``mm_device_do_normalize`` is on, so they are applied here."""
+    pixels = pixels.float()
+    if not config.multimodal_config.mm_device_do_normalize:
+        return pixels
+    mean = torch.tensor(video_processor.image_mean).view(1, 3, 1)
+    std = torch.tensor(video_processor.image_std).view(1, 3, 1)
+    return ((pixels.view(pixels.size(0), 3, -1) / 255.0 - mean) / std).view_as(pixels)
+
+
 @pytest.mark.parametrize(("frames", "max_pixels"), [(2, 4 * 28 * 28), (4, 4 * 28 * 28), (4, 12 * 28 * 28)])
 def test_vllm_rebuilds_the_training_inputs_from_our_request(tiny_model, sr_rows, frames, max_pixels):
     config, vllm_processor = _vllm_processor(tiny_model)
@@ -154,11 +165,7 @@ def test_vllm_rebuilds_the_training_inputs_from_our_request(tiny_model, sr_rows,
         (item,) = out["mm_kwargs"]["video"]
         assert item["video_grid_thw"].data.tolist() == ours["video_grid_thw"][0].tolist()
         assert float(item["second_per_grid_ts"].data) == pytest.approx(float(ours["second_per_grid_ts"][0]))
-        pixels = item["pixel_values_videos"].data.float()
-        if config.multimodal_config.mm_device_do_normalize:  # vLLM rescales and normalises on the GPU
-            mean = torch.tensor(video_processor.image_mean).view(1, 3, 1)
-            std = torch.tensor(video_processor.image_std).view(1, 3, 1)
-            pixels = ((pixels.view(pixels.size(0), 3, -1) / 255.0 - mean) / std).view_as(pixels)
+        pixels = _model_pixels(config, video_processor, item["pixel_values_videos"].data)
         torch.testing.assert_close(pixels, ours["pixel_values_videos"].float(), rtol=1e-5, atol=1e-5)
 
 
@@ -202,11 +209,7 @@ class _CpuEngineLLM:
 
     def model_inputs(self, processed: dict) -> dict:
         (item,) = processed["mm_kwargs"]["video"]
-        pixels = item["pixel_values_videos"].data.float()
-        if self.config.multimodal_config.mm_device_do_normalize:
-            mean = torch.tensor(self.video_processor.image_mean).view(1, 3, 1)
-            std = torch.tensor(self.video_processor.image_std).view(1, 3, 1)
-            pixels = ((pixels.view(pixels.size(0), 3, -1) / 255.0 - mean) / std).view_as(pixels)
+        pixels = _model_pixels(self.config, self.video_processor, item["pixel_values_videos"].data)
         return {
             "pixel_values_videos": pixels,
             "video_grid_thw": item["video_grid_thw"].data.view(1, 3),
