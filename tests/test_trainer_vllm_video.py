@@ -4,7 +4,8 @@
 * With vLLM installed (``pip install 'spatial-r1-eval[gpu]'``; vLLM's multimodal processor runs on CPU): vLLM's own
   Qwen2.5-VL processor, given our request, rebuilds the training prompt token for token and the same
   ``video_grid_thw``, ``second_per_grid_ts`` and pixels. Written against vLLM 0.33 (its processor API moves between
-  releases: a failure here after a vLLM upgrade means the rollout inputs must be checked again).
+  releases: a failure here after a vLLM upgrade means the rollout inputs must be checked again). Then one GRPO step
+  through TRL's colocate code with a CPU stand-in for vLLM's engine, in one process and in two (tensor parallel 2).
 * With vLLM and a CUDA GPU: one GRPO step with colocated vLLM rollouts on a tiny Qwen2.5-VL.
 """
 
@@ -308,6 +309,52 @@ def test_grpo_step_through_trls_vllm_colocate_path_samples_from_the_training_inp
     assert logs["sampling/sampling_logp_difference/max"] <= engine.max_bias_shift + 1e-4, logs
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_tensor_parallel_ranks_hand_vllm_the_videos_of_the_gathered_prompts(sharp_tiny_model, tmp_path):
+    """Two CPU processes (gloo) with ``vllm_tensor_parallel_size: 2``: TRL gathers the prompts of both ranks and every
+    rank's engine generates all of them, so each rank must attach the videos of the other rank's rows too, in TRL's
+    order. The CPU engine (this file run as a script under ``torchrun``) samples from what vLLM's
+    processor builds; its log-probs match the trainer's on each rank's own rows only if every video went with its
+    prompt."""
+    _vllm_or_skip()
+    import subprocess
+    import sys
+
+    from spatial_r1_eval.trainer.data import write_sample_sr_train
+
+    data = write_sample_sr_train(tmp_path / "sr", n_videos=4)  # 4 videos x the same 4 questions: prompts repeat
+    out = tmp_path / "run"
+    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+              "--master_port", str(_free_port()), __file__]  # fmt: skip
+    argv = ["train", "--config", str(REPO / "trainer" / "recipes" / "smoke.yaml"), "--",
+            "--output_dir", str(out), "--model_name_or_path", str(sharp_tiny_model), "--dataset_path", str(data),
+            "--rollouts", "vllm", "--vllm_mode", "colocate", "--vllm_tensor_parallel_size", "2",
+            "--max_steps", "1", "--save_strategy", "no", "--max_completion_length", "8"]  # fmt: skip
+    run = subprocess.run(
+        launch + argv, capture_output=True, text=True, timeout=600, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert run.stdout.count("mean reward per task over the run:") == 1, run.stdout  # printed by rank 0 only
+    engines = [json.loads((out / f"cpu_engine_rank{rank}.json").read_text()) for rank in range(2)]
+    # each rank generated both ranks' prompts (2 x 2 prompts x 4 generations), with the same prompts and videos
+    assert [len(e["requests"]) for e in engines] == [16, 16]
+    assert engines[0]["requests"] == engines[1]["requests"]
+    videos = [r["video"] for r in engines[0]["requests"]]
+    assert videos[:8] != videos[8:]  # the ranks' rows have different videos: a mix-up would show in the log-probs
+    state = json.loads((out / "trainer_state.json").read_text())
+    (logs,) = [e for e in state["log_history"] if "sampling/sampling_logp_difference/max" in e]
+    bound = max(e["max_bias_shift"] for e in engines)
+    assert 0 < bound < 0.1
+    assert logs["sampling/sampling_logp_difference/max"] <= bound + 1e-4, logs
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="vLLM rollouts need a CUDA GPU")
 def test_one_grpo_step_with_colocated_vllm_video_rollouts(tmp_path, capsys):
     """Never run in CI (no GPU there): the smoke recipe with ``use_vllm: true`` on one GPU."""
@@ -331,3 +378,30 @@ def test_one_grpo_step_with_colocated_vllm_video_rollouts(tmp_path, capsys):
         if "sampling/sampling_logp_difference/mean" in e
     ]
     assert diffs and all(d < 0.05 for d in diffs), diffs
+
+
+if __name__ == "__main__":  # one rank of the tensor-parallel test above, under ``torchrun``
+    import hashlib
+    import sys
+
+    import trl.generation.vllm_generation as trl_vllm
+
+    from spatial_r1_eval.cli import main
+
+    trl_vllm.LLM = _CpuEngineLLM
+    code = main(sys.argv[1:])
+    if code != 0:
+        sys.exit(code)
+    (engine,) = _CpuEngineLLM.instances
+    requests = [
+        {
+            "prompt_token_ids": list(r["prompt_token_ids"]),
+            "video": hashlib.sha256(r["multi_modal_data"]["video"][0].numpy().tobytes()).hexdigest(),
+        }
+        for r in engine.requests
+    ]
+    rank = int(os.environ["RANK"])
+    output_dir = Path(sys.argv[sys.argv.index("--output_dir") + 1])
+    report = {"requests": requests, "max_bias_shift": engine.max_bias_shift}
+    (output_dir / f"cpu_engine_rank{rank}.json").write_text(json.dumps(report))
+    sys.exit(code)

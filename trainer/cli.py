@@ -181,6 +181,10 @@ def run(args: argparse.Namespace) -> int:
     """``spatial-r1 train``: train from the recipe and print the per-task rewards."""
     overrides = [a for a in (args.overrides or []) if a != "--"]
     summary = train(["--config", args.config, *overrides])
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:  # under accelerate launch / torchrun: one table per run
+        return 0
     steps, seconds = summary["global_step"], summary["train_runtime"]
     print(f"trained {steps} steps in {seconds:.1f} s ({summary['rollouts']} rollouts)")
     print("mean reward per task over the run:")
