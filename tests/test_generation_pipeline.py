@@ -46,6 +46,12 @@ def _raw_objects(scene_dir: Path) -> list[tuple[str, np.ndarray]]:
     pts = _read_ply_vertices(scene_dir / f"{name}_vh_clean_2.ply")
     segs = np.array(json.loads((scene_dir / f"{name}_vh_clean_2.0.010000.segs.json").read_text())["segIndices"])
     groups = json.loads((scene_dir / f"{name}.aggregation.json").read_text())["segGroups"]
+    # ScanNet's axisAlignment (row-major 4x4 after "axisAlignment =" in <scene>.txt; identity when absent)
+    # takes the mesh into the aligned frame that every generated answer refers to.
+    lines = (scene_dir / f"{name}.txt").read_text().splitlines()
+    align = [[float(x) for x in ln.split("=", 1)[1].split()] for ln in lines if ln.startswith("axisAlignment")]
+    matrix = np.array(align[0]).reshape(4, 4) if align else np.eye(4)
+    pts = pts @ matrix[:3, :3].T + matrix[:3, 3]
     return [(g["label"].strip(), pts[np.isin(segs, g["segments"])]) for g in groups], pts
 
 
@@ -111,7 +117,7 @@ def real_run(scannet_root, tmp_path_factory):
     return out, report
 
 
-def test_real_scene_answers_match_raw_geometry(real_run, scene0000_dir):
+def test_real_scene_answers_match_aligned_raw_geometry(real_run, scene0000_dir):
     out, report = real_run
     objects, points = _raw_objects(scene0000_dir)
     boxes: dict[str, list] = {}

@@ -65,11 +65,24 @@ def test_segs_and_aggregation(real_files):
     assert np.isin(all_segments, seg).all(), "every aggregation segment must exist in the segs file"
 
 
-def test_scene_txt_without_alignment_is_identity(real_files):
-    info = scannet_io.read_scene_info(real_files["txt"])
+def test_scene_txt_without_alignment_is_identity(real_files, tmp_path):
+    lines = real_files["txt"].read_text().splitlines()
+    stripped = tmp_path / "scene.txt"
+    stripped.write_text("\n".join(line for line in lines if not line.startswith("axisAlignment")) + "\n")
+    info = scannet_io.read_scene_info(stripped)
     assert "axisAlignment" not in info and info["sceneType"] == "Bedroom / Hotel"
     assert info["colorWidth"] == "1296"
     np.testing.assert_array_equal(scannet_io.axis_alignment(info), np.eye(4))
+
+
+def test_scene_txt_alignment_is_the_row_major_matrix_of_its_line(real_files):
+    # independent parse: the 16 numbers after "axisAlignment =" are the 4x4 matrix in row-major order
+    (line,) = [ln for ln in real_files["txt"].read_text().splitlines() if ln.startswith("axisAlignment")]
+    expected = np.array([float(x) for x in line.split("=", 1)[1].split()]).reshape(4, 4)
+    matrix = scannet_io.axis_alignment(scannet_io.read_scene_info(real_files["txt"]))
+    np.testing.assert_array_equal(matrix, expected)
+    assert not np.allclose(matrix, np.eye(4))  # the real scan is rotated (19 degrees of yaw) and shifted
+    np.testing.assert_allclose(matrix[:3, :3] @ matrix[:3, :3].T, np.eye(3), atol=1e-5)
 
 
 def test_label_tsvs_match_csv_module(scannet_root):
