@@ -116,10 +116,11 @@ class OccupancyGrid:
         origin: (2,) centre of cell (0, 0), metres.
         cell: Cell size (m).
         free: (H, W) free floor (floor alpha shape or under an object).
-        footprints: Object index (in ``scene.objects``) -> (H, W) footprint mask, for every obstacle.
+        footprints: Object index (in ``scene.objects``) -> (H, W) mask of the cells whose centre lies in its
+            footprint, for every obstacle and route candidate (the part of a leg it excludes at the leg's ends).
         edge_distance: (H, W) distance (m) from each cell centre to the nearest non-free cell centre.
-        obstacle_distance: Object index -> (H, W) distance (m) to its footprint, for route candidates; key ``-1``:
-            distance to every other obstacle together.
+        obstacle_distance: Object index -> (H, W) distance (m) to its footprint (with every cell its outline
+            crosses, so thin objects never vanish), for route candidates; key ``-1``: to every other obstacle.
     """
 
     origin: np.ndarray
@@ -188,6 +189,7 @@ def occupancy_grid(scene: Scene, candidates: Sequence[int], config: Any) -> Occu
         free = np.ones((h, w), dtype=bool)
         free[[0, -1], :] = free[:, [0, -1]] = False
     grid = OccupancyGrid(lo, cell, free, {}, np.zeros((h, w)), {})
+    solid: dict[int, np.ndarray] = {}  # footprints with their boundary cells, so thin objects never vanish
     for k, poly in polys.items():
         mask = np.zeros((h, w), dtype=bool)
         c0, r0 = np.floor((poly.min(0) - lo) / cell).astype(int)
@@ -195,17 +197,18 @@ def occupancy_grid(scene: Scene, candidates: Sequence[int], config: Any) -> Occu
         r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
         window = np.c_[cx[r0:r1, c0:c1].ravel(), cy[r0:r1, c0:c1].ravel()]
         mask[r0:r1, c0:c1] = _inside_convex(window, poly).reshape(r1 - r0, c1 - c0)
+        grid.footprints[k] = mask.copy()
         edges = np.roll(poly, -1, axis=0) - poly
-        for p, e in zip(poly, edges, strict=True):  # boundary cells too, so thin objects never vanish
+        for p, e in zip(poly, edges, strict=True):
             n = max(2, math.ceil(float(np.linalg.norm(e)) / (cell / 4)) + 1)
             rows, cols = grid.cells(p[None] + np.linspace(0, 1, n)[:, None] * e[None])
             mask[rows, cols] = True
-        grid.footprints[k] = mask
+        solid[k] = mask
         free |= mask
     grid.edge_distance = distance_transform_edt(free) * cell
     wanted = set(candidates)
     rest = np.zeros((h, w), dtype=bool)
-    for k, mask in grid.footprints.items():
+    for k, mask in solid.items():
         if k in wanted:
             grid.obstacle_distance[k] = distance_transform_edt(~mask) * cell
         else:
