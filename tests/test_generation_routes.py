@@ -29,7 +29,7 @@ def synth(tmp_path_factory):
     return [(load_scene(d, frames=False), json.loads((d / "answer_key.json").read_text())) for d in dirs]
 
 
-def _ref_turn(prev: np.ndarray, here: np.ndarray, nxt: np.ndarray) -> str | None:
+def ref_turn(prev: np.ndarray, here: np.ndarray, nxt: np.ndarray) -> str | None:
     """NumPy reference of the documented turn rule (atan2 of the incoming and outgoing headings)."""
     a_in = math.atan2(here[1] - prev[1], here[0] - prev[0])
     a_out = math.atan2(nxt[1] - here[1], nxt[0] - here[0])
@@ -39,17 +39,21 @@ def _ref_turn(prev: np.ndarray, here: np.ndarray, nxt: np.ndarray) -> str | None
     return "Turn Back" if abs(change) > 135 else ("Turn Left" if change > 0 else "Turn Right")
 
 
+def ref_route_answer(centre: dict[str, np.ndarray], form: str, start: str, facing: str, waypoints: list[str]) -> str:
+    """A route's answer from object centres (label -> (2,)) by :func:`ref_turn`; the pipeline test uses it too."""
+    pts = [np.asarray(centre[n][:2], float) for n in [start, *waypoints]]
+    turns = []
+    if form == "turn":  # first turn at the start: heading start->facing, then start->W1
+        s = pts[0]
+        turns.append(ref_turn(s - (np.asarray(centre[facing][:2]) - s), s, pts[1]))
+    turns += [ref_turn(a, b, c) for a, b, c in zip(pts, pts[1:], pts[2:], strict=False)]
+    assert None not in turns, (start, facing, waypoints)
+    return ", ".join(turns)
+
+
 def _key_answer(key: dict, meta: dict) -> str:
     centre = {o["label"]: np.array(o["obb"]["centroid"][:2]) for o in key["objects"] if not o["structural"]}
-    path = [meta["start"], *meta["waypoints"]]
-    pts = [centre[n] for n in path]
-    turns = []
-    if meta["form"] == "turn":  # first turn at the start: heading start->facing, then start->W1
-        s = pts[0]
-        turns.append(_ref_turn(s - (centre[meta["facing"]] - s), s, pts[1]))
-    turns += [_ref_turn(a, b, c) for a, b, c in zip(pts, pts[1:], pts[2:], strict=False)]
-    assert None not in turns, meta
-    return ", ".join(turns)
+    return ref_route_answer(centre, meta["form"], meta["start"], meta["facing"], meta["waypoints"])
 
 
 def _legs(key: dict) -> dict[frozenset, dict]:
