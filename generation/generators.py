@@ -111,7 +111,7 @@ class GeneratorConfig:
     route_cell: float = field(default=0.05, metadata={"help": "occupancy grid cell of route planning (m)"})
     route_clearance: float = field(default=0.2, metadata={"help": "free space a route leg keeps around it (m)"})
     route_walk_margin: float = field(
-        default=0.1, metadata={"help": "reject legs whose grid clearance is this close to route_clearance (m)"}
+        default=0.12, metadata={"help": "reject legs whose grid clearance is this close to route_clearance (m)"}
     )
     route_min_leg: float = field(default=0.5, metadata={"help": "reject route legs shorter than this (m)"})
     route_max_obstacle_bottom: float = field(

@@ -9,15 +9,15 @@ Two forms, as in VSI-Bench:
 - ``turn``: "1. [please fill in] 2. Go forward until the W1 ..." (the first turn is made at S, from the heading
   S→F to S→W1; F is not visited; 1-3 waypoints).
 
-**Walkability.** An :class:`OccupancyGrid` (``route_cell`` m cells) holds the free floor (the paper's floor alpha
-shape of the floor points, plus every object footprint) and the footprint of every obstacle (the floor-plane
-rectangle of its oriented box; objects whose box starts higher than ``route_max_obstacle_bottom`` above the floor
-and floor-like labels are not obstacles). A leg A→B is walkable when every point of the segment outside the
-footprints of A and B (the objects' own footprints are allowed at the ends) keeps ``route_clearance`` m from every
-other footprint and from the edge of the free floor. Legs shorter than ``route_min_leg`` are ``trivial_leg``; legs
-whose grid clearance lies within ``route_walk_margin`` of ``route_clearance`` are rejected as
-``near_walkability_boundary`` (the grid cannot decide them), so the decision equals the exact one on the true
-rectangles (the synthetic answer key, ``tests/test_generation_routes.py``).
+**Walkability.** An :class:`OccupancyGrid` (``route_cell`` m cells) holds the free floor (the cells holding a floor
+point, morphologically closed over the points' spacing, plus every object footprint) and the footprint of every
+obstacle (the floor-plane rectangle of its oriented box; objects whose box starts higher than
+``route_max_obstacle_bottom`` above the floor and floor-like labels are not obstacles). A leg A→B is walkable when
+every point of the segment outside the footprints of A and B (the objects' own footprints are allowed at the ends)
+keeps ``route_clearance`` m from every other footprint and from the edge of the free floor. Legs shorter than
+``route_min_leg`` are ``trivial_leg``; legs whose grid clearance lies within ``route_walk_margin`` of
+``route_clearance`` are rejected as ``near_walkability_boundary`` (the grid cannot decide them), so the decision
+equals the exact one on the true rectangles (the synthetic answer key, ``tests/test_generation_routes.py``).
 
 **Turns.** The heading change at a waypoint (incoming leg to outgoing leg; for the first turn of a ``turn`` route,
 S→F to S→W1) is a signed angle, positive counter-clockwise seen from above = **left** (the 2-D cross product,
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from spatial_r1_eval.generation import geometry
-from spatial_r1_eval.generation.alpha_shape import circumradii, floor_points
+from spatial_r1_eval.generation.alpha_shape import floor_points
 from spatial_r1_eval.generation.boxes import _convex_hull_2d
 from spatial_r1_eval.generation.scene import Scene, SceneObject
 from spatial_r1_eval.generation.templates import TEMPLATES
@@ -85,29 +85,6 @@ def _inside_convex(xy: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return np.all(edges[None, :, 0] * rel[..., 1] - edges[None, :, 1] * rel[..., 0] >= -1e-12, axis=1)
 
 
-def _rasterize_triangles(tris: np.ndarray, lo: np.ndarray, cell: float, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) mask of the cells whose centre ``lo + (c, r) * cell`` lies in one of the triangles (T, 3, 2)."""
-    mask = np.zeros(shape, dtype=bool)
-    if len(tris) == 0:
-        return mask
-    c0, r0 = np.floor((tris.min(axis=1) - lo) / cell).astype(int).T
-    c1, r1 = np.ceil((tris.max(axis=1) - lo) / cell).astype(int).T
-    nx, ny = c1 - c0 + 1, r1 - r0 + 1
-    counts = nx * ny
-    t = np.repeat(np.arange(len(tris)), counts)
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    col, row = c0[t] + k % nx[t], r0[t] + k // nx[t]
-    q = lo + np.c_[col, row] * cell
-    a, b, c = tris[t, 0], tris[t, 1], tris[t, 2]
-    d1 = geometry.cross_2d(b - a, q - a)
-    d2 = geometry.cross_2d(c - b, q - b)
-    d3 = geometry.cross_2d(a - c, q - c)
-    inside = ~(((d1 < 0) | (d2 < 0) | (d3 < 0)) & ((d1 > 0) | (d2 > 0) | (d3 > 0)))
-    ok = inside & (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
-    mask[row[ok], col[ok]] = True
-    return mask
-
-
 @dataclass
 class OccupancyGrid:
     """Floor-plane grid of a scene: cell ``(r, c)`` has its centre at ``origin + (c, r) * cell``.
@@ -115,7 +92,7 @@ class OccupancyGrid:
     Attributes:
         origin: (2,) centre of cell (0, 0), metres.
         cell: Cell size (m).
-        free: (H, W) free floor (floor alpha shape or under an object).
+        free: (H, W) free floor (closed floor-point cells, or under an object).
         footprints: Object index (in ``scene.objects``) -> (H, W) mask of the cells whose centre lies in its
             footprint, for every obstacle and route candidate (the part of a leg it excludes at the leg's ends).
         edge_distance: (H, W) distance (m) from each cell centre to the nearest non-free cell centre.
@@ -155,8 +132,8 @@ class OccupancyGrid:
 
 def occupancy_grid(scene: Scene, candidates: Sequence[int], config: Any) -> OccupancyGrid:
     """Build the :class:`OccupancyGrid` of ``scene``; ``candidates`` are the object indices routes may visit."""
-    from scipy.ndimage import distance_transform_edt
-    from scipy.spatial import Delaunay, QhullError
+    from scipy.ndimage import binary_closing, distance_transform_edt
+    from scipy.spatial import cKDTree
 
     cell = float(config.route_cell)
     floor_xy = np.zeros((0, 2))
@@ -172,19 +149,21 @@ def occupancy_grid(scene: Scene, candidates: Sequence[int], config: Any) -> Occu
         poly = footprint_polygon(obj)
         if len(poly) >= 3:
             polys[k] = poly
+    radius = 1  # closing radius (cells): the floor points' spacing
+    if len(floor_xy) >= 4:
+        spacing = float(np.median(cKDTree(floor_xy).query(floor_xy, k=2)[0][:, 1]))
+        radius = max(1, math.ceil(spacing / cell))
     every = np.concatenate([floor_xy, *polys.values()]) if polys or len(floor_xy) else np.zeros((1, 2))
-    lo = np.floor(every.min(axis=0) / cell) * cell - 3 * cell
-    hi = np.ceil(every.max(axis=0) / cell) * cell + 3 * cell
+    lo = np.floor(every.min(axis=0) / cell) * cell - (radius + 3) * cell
+    hi = np.ceil(every.max(axis=0) / cell) * cell + (radius + 3) * cell
     w, h = (np.round((hi - lo) / cell).astype(int) + 1).tolist()
     cx, cy = np.meshgrid(lo[0] + cell * np.arange(w), lo[1] + cell * np.arange(h))
-    if len(floor_xy) >= 4:
-        try:
-            tri_points = floor_xy[Delaunay(floor_xy).simplices]
-            free = _rasterize_triangles(
-                tri_points[circumradii(tri_points) < 1.0 / config.room_alpha], lo, cell, (h, w)
-            )
-        except QhullError:
-            free = np.zeros((h, w), dtype=bool)
+    if len(floor_xy) >= 4:  # cells holding a floor point, closed over the points' spacing
+        free = np.zeros((h, w), dtype=bool)
+        rc = np.round((floor_xy - lo) / cell).astype(int)
+        free[rc[:, 1], rc[:, 0]] = True
+        yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+        free = binary_closing(free, structure=xx**2 + yy**2 <= radius**2)
     else:  # no points (VSI-Bench metadata): the whole grid is floor
         free = np.ones((h, w), dtype=bool)
         free[[0, -1], :] = free[:, [0, -1]] = False

