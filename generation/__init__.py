@@ -1,4 +1,4 @@
-"""SR dataset generation: ScanNet readers → scene model → the seven SR generators → filters → exports.
+"""SR dataset generation: ScanNet readers → scene model → the eight SR generators → filters → exports.
 
 Layers, each importable on its own:
 

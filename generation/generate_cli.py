@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scannet", required=True, help="ScanNet root (holds scans/<scene>/ and the label TSV)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--scenes", nargs="+", default=None, help="scene names (default: every scene in scans/)")
-    parser.add_argument("--tasks", nargs="+", default=None, help="tasks or question types (default: all seven)")
+    parser.add_argument("--tasks", nargs="+", default=None, help="tasks or question types (default: all eight)")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes over scenes")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     parser.add_argument("--max-per-task", type=int, default=None, help="cap per question type over the dataset")

@@ -1,4 +1,5 @@
-"""The seven SR question generators (paper §2.2), with VSI-Bench's procedure as the ``vsibench`` variant.
+"""The SR question generators: the paper's seven (§2.2) and route planning (:mod:`~spatial_r1_eval.generation.routes`),
+with VSI-Bench's procedure as the ``vsibench`` variant.
 
 Every generator takes a :class:`~spatial_r1_eval.generation.scene.Scene` and returns :class:`Candidate` questions
 plus a count of rejected candidates by reason. A candidate holds the question, its answer (the number, or the text
@@ -26,14 +27,14 @@ from typing import Any
 import numpy as np
 
 from spatial_r1_eval import questions
-from spatial_r1_eval.generation import geometry
+from spatial_r1_eval.generation import geometry, routes
 from spatial_r1_eval.generation.alpha_shape import room_area_paper, room_area_vsibench
 from spatial_r1_eval.generation.scene import Scene, SceneObject
 from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, TEMPLATES
 
 logger = logging.getLogger(__name__)
 
-#: Question types we generate (VSI-Bench names; route planning is not generated).
+#: Question types we generate (VSI-Bench names).
 QUESTION_TYPES: tuple[str, ...] = (
     "object_counting",
     "object_size_estimation",
@@ -44,8 +45,9 @@ QUESTION_TYPES: tuple[str, ...] = (
     "object_rel_direction_medium",
     "object_rel_direction_hard",
     "obj_appearance_order",
+    "route_planning",
 )
-#: Task (the paper's seven; ``--tasks`` names) -> its question types.
+#: Task (the paper's seven and route planning; ``--tasks`` names) -> its question types.
 TASKS: dict[str, tuple[str, ...]] = {
     "object_counting": ("object_counting",),
     "object_size_estimation": ("object_size_estimation",),
@@ -58,6 +60,7 @@ TASKS: dict[str, tuple[str, ...]] = {
         "object_rel_direction_hard",
     ),
     "obj_appearance_order": ("obj_appearance_order",),
+    "route_planning": ("route_planning",),
 }
 #: Numerical question types: the core's definition (one vocabulary for generation, tasks and scoring).
 NUMERICAL_TYPES = questions.NUMERICAL
@@ -105,6 +108,18 @@ class GeneratorConfig:
     appearance_min_pixels: int = field(default=100, metadata={"help": "pixels a category needs to count as seen"})
     appearance_min_gap_s: float = field(default=1.0, metadata={"help": "first appearances at least this far apart"})
     max_candidates: int = field(default=40, metadata={"help": "candidates examined per scene and question type"})
+    route_cell: float = field(default=0.05, metadata={"help": "occupancy grid cell of route planning (m)"})
+    route_clearance: float = field(default=0.2, metadata={"help": "free space a route leg keeps around it (m)"})
+    route_walk_margin: float = field(
+        default=0.12, metadata={"help": "reject legs whose grid clearance is this close to route_clearance (m)"}
+    )
+    route_min_leg: float = field(default=0.5, metadata={"help": "reject route legs shorter than this (m)"})
+    route_max_obstacle_bottom: float = field(
+        default=1.5, metadata={"help": "objects starting higher above the floor are no obstacles (m)"}
+    )
+    route_back_deg: float = field(default=135.0, metadata={"help": "a heading change beyond this is 'Turn Back'"})
+    route_margin_deg: float = field(default=15.0, metadata={"help": "reject turns this close to 0 or back_deg"})
+    route_max_turns: int = field(default=3, metadata={"help": "turns per route (1..4)"})
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -117,6 +132,17 @@ class GeneratorConfig:
         margin = self.direction_margin_deg
         if not 0 <= margin < 45:
             raise ValueError(f"GeneratorConfig.direction_margin_deg must be in [0, 45), got {margin}")
+        for name in ("route_cell", "route_clearance", "route_min_leg"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"GeneratorConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        if not 0 <= self.route_walk_margin < self.route_clearance:
+            raise ValueError("GeneratorConfig.route_walk_margin must be in [0, route_clearance)")
+        if not 0 <= self.route_margin_deg < min(self.route_back_deg / 2, 180 - self.route_back_deg):
+            raise ValueError(
+                "GeneratorConfig.route_margin_deg must be >= 0 and leave the left/right and back sectors non-empty"
+            )
+        if not 1 <= self.route_max_turns <= 4:
+            raise ValueError(f"GeneratorConfig.route_max_turns must be in 1..4, got {self.route_max_turns}")
 
 
 @dataclass
@@ -567,6 +593,7 @@ GENERATORS: dict[str, Callable[[Scene, GeneratorConfig, np.random.Generator, Rej
     "object_rel_distance": gen_rel_distance,
     "object_rel_direction": gen_rel_direction,
     "obj_appearance_order": gen_appearance_order,
+    "route_planning": routes.gen_route_planning,
 }
 
 
@@ -602,7 +629,7 @@ def scene_rng(seed: int, scene_name: str, task: str) -> np.random.Generator:
 def generate_scene(
     scene: Scene, tasks: Sequence[str] | None = None, config: GeneratorConfig | None = None, seed: int = 0
 ) -> tuple[list[Candidate], Counter]:
-    """All candidate questions of one scene for ``tasks`` (default: all seven), and rejections by (type, reason)."""
+    """All candidate questions of one scene for ``tasks`` (default: all eight), and rejections by (type, reason)."""
     config = config or GeneratorConfig()
     rej: Counter = Counter()
     out: list[Candidate] = []

@@ -161,7 +161,7 @@ def generate(
         scannet_root: folder with ``scans/<scene>/`` and the label TSV.
         out_dir: output folder (created).
         scenes: scene names to use (default: every folder in ``scans``); a missing name is an error.
-        tasks: task names or question types (default: all seven tasks).
+        tasks: task names or question types (default: all eight tasks).
         seed: seed of every random choice.
         workers: processes over scenes.
         max_per_task: cap per question type over the whole dataset.

@@ -27,7 +27,7 @@ label images are exact and consistent with the geometry.
 
 ``answer_key.json`` (sorted keys; lengths in metres, areas in m^2)::
 
-    scene, seed, generator ("spatial_r1_eval.generation.synth/1"), options {n_points, n_frames, width, height, ...}
+    scene, seed, generator ("spatial_r1_eval.generation.synth/2"), options {n_points, n_frames, width, height, ...}
     room: {shape: "rectangle"|"L", floor_polygon: [[x, y], ...] (aligned frame, counter-clockwise),
            floor_area_m2, height_m}
     axis_alignment: 16 floats (row-major, as in the .txt)
@@ -37,6 +37,10 @@ label images are exact and consistent with the geometry.
     counts: {category: number of instances} (non-structural categories only)
     distances: [{a, b, a_label, b_label, aabb_distance_m}] every pair of non-structural objects (a < b by id),
                the exact minimum distance between their axis-aligned boxes
+    route_legs: [{a, b, a_label, b_label, length_m, clearance_m}] every pair of furniture items with a unique label
+               (a < b by id): centre distance, and the exact clearance of the leg between the centres outside the
+               two items' own rectangles to every other rectangle and the room's outside (null: none outside)
+               (:mod:`~spatial_r1_eval.generation.synth_routes`)
     frames: {n_frames, fps, width, height, intrinsics (3x3), invalid_pose_frames: [stream indices]}
     appearance: {min_pixels, first_frame: {category: stream index}, first_seconds: {category: index / fps},
                  first_frame_any_pixel: {category: index}} over valid-pose frames, from the label-filt images
@@ -62,11 +66,12 @@ from spatial_r1_eval.generation.label_images import encode_png, write_label_zip
 from spatial_r1_eval.generation.scannet_io import SegGroup
 from spatial_r1_eval.generation.scene import AxisAlignedBox
 from spatial_r1_eval.generation.sens import write_sens
+from spatial_r1_eval.generation.synth_routes import route_legs
 
 logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
-GENERATOR = "spatial_r1_eval.generation.synth/1"
+GENERATOR = "spatial_r1_eval.generation.synth/2"
 FPS = 30.0
 #: labels that are room structure, never furniture (answer-key counts and distances leave them out)
 STRUCTURAL = frozenset({"wall", "floor", "ceiling"})
@@ -809,6 +814,11 @@ def write_synthetic_scene(out_dir: PathLike, scene_name: str, seed: int, options
          "aabb_distance_m": round(aabb_distance(aabbs[a["object_id"]], aabbs[b["object_id"]]), 6)}
         for i, a in enumerate(furniture) for b in furniture[i + 1:]
     ]  # fmt: skip
+    route_items = [
+        {"object_id": s.object_id, "label": s.label, "centre": box.center[:2],
+         "footprint": box.corners()[::2, :2]}  # the 4 bottom corners: the exact rectangle, no door clearance
+        for s, box in zip(surfaces[1 + len(walls):], boxes, strict=True)
+    ]  # fmt: skip
     key = {
         "scene": scene_name,
         "seed": seed,
@@ -820,6 +830,7 @@ def write_synthetic_scene(out_dir: PathLike, scene_name: str, seed: int, options
         "objects": objects,
         "counts": counts,
         "distances": distances,
+        "route_legs": route_legs(poly, route_items),
         "frames": {"n_frames": opts.n_frames, "fps": FPS, "width": opts.width, "height": opts.height,
                    "intrinsics": [_round(row) for row in k], "invalid_pose_frames": invalid},
         "appearance": {"min_pixels": opts.min_pixels, "first_frame": first_frame,

@@ -48,6 +48,12 @@ TEMPLATES: dict[str, str] = {
         "What will be the first-time appearance order of the following categories in the video: {choice_a}, "
         "{choice_b}, {choice_c}, {choice_d}?"
     ),
+    # ``actions``: "1. Go forward until the tv 2. [please fill in] 3. Go forward until the bed." (routes.py)
+    "route_planning": (
+        "You are a robot beginning at the {start} facing the {facing}. You want to navigate to the {goal}. You will "
+        "perform the following actions (Note: for each [please fill in], choose either 'turn back,' 'turn left,' or "
+        "'turn right.'): {actions} You have reached the final destination."
+    ),
 }
 
 #: Option texts of the direction levels, in VSI-Bench's canonical order.

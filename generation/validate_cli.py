@@ -4,8 +4,15 @@
 ``meta_info`` (oriented boxes, counts, room sizes) and its questions, parses the objects each question names,
 recomputes the answer (``{"id", "recomputed"}`` per line, in the ground truth's format: a number or a letter) and
 prints, per question type, how many questions agree with the published ground truth (counting exact, size ±1 cm,
-absolute distance ±0.1 m, room size to the printed decimal, multiple choice same letter). Appearance order and
-route planning cannot be recomputed from boxes (they need the videos) and are listed as skipped.
+absolute distance ±0.1 m, room size to the printed decimal, multiple choice same letter). Appearance order cannot
+be recomputed from boxes (it needs the videos) and is listed as skipped.
+
+Route planning is recomputed where the question follows the template (:func:`~spatial_r1_eval.generation.routes.
+parse_route_question`) and every object it names (start, facing, waypoints) is a unique category of the metadata:
+legs join box centres, each turn is the generator's :func:`~spatial_r1_eval.generation.routes.turn_label` without
+margins; "at the X facing the X" faces X from the metadata's ``room_center``. Most route questions name doors,
+windows, sinks or walls, which the metadata lacks, so only a handful are recomputable; the table adds their
+turn-by-turn agreement.
 """
 
 from __future__ import annotations
@@ -32,6 +39,14 @@ def _letter(record: dict[str, Any], text: str) -> str | None:
     return None
 
 
+def _option_text(record: dict[str, Any], letter: str) -> str:
+    for opt in record.get("options") or []:
+        head, _, body = str(opt).partition(". ")
+        if head.strip() == letter.strip():
+            return body.strip()
+    return ""
+
+
 def recompute(record: dict[str, Any], scene: Any, config: Any, cache: dict[str, Any]) -> str | None:
     """The answer of one VSI-Bench question recomputed from its scene's metadata, or ``None`` when not possible."""
     from spatial_r1_eval.generation import generators as g
@@ -39,6 +54,9 @@ def recompute(record: dict[str, Any], scene: Any, config: Any, cache: dict[str, 
     from spatial_r1_eval.generation.templates import TEMPLATES, parse_question
 
     qt = record.get("question_type")
+    if qt == "route_planning":
+        text = recompute_route(record, scene, config)
+        return None if text is None else (_letter(record, text) or "-")  # "-": a sequence no option offers
     if qt not in TEMPLATES or qt == "obj_appearance_order":
         return None
     groups = g.category_objects(scene)
@@ -71,6 +89,53 @@ def recompute(record: dict[str, Any], scene: Any, config: Any, cache: dict[str, 
     else:
         label = g.direction_sector(angle, qt)
     return _letter(record, label)
+
+
+def recompute_route(record: dict[str, Any], scene: Any, config: Any) -> str | None:
+    """The turn sequence ("Turn Left, Turn Back") of a VSI-Bench route question, or ``None`` (module docstring)."""
+    import numpy as np
+
+    from spatial_r1_eval.generation import generators as g
+    from spatial_r1_eval.generation import routes
+
+    parsed = routes.parse_route_question(str(record.get("question", "")))
+    if parsed is None:
+        return None
+    counts, groups = g.category_counts(scene), g.category_objects(scene)
+    name = {
+        n: QUESTION_ALIASES.get(n.lower(), n.lower())
+        for n in [parsed["start"], parsed["facing"], *filter(None, parsed["steps"])]
+    }
+    if any(counts.get(v) != 1 or v not in groups for v in name.values()):
+        return None
+    centre = {n: g.object_centroid(groups[v][0], config.variant)[:2] for n, v in name.items()}
+    here = centre[parsed["start"]]
+    if name[parsed["facing"]] == name[parsed["start"]]:
+        room_center = getattr(scene, "room_center", None)
+        if room_center is None:
+            return None
+        ahead = 2 * here - np.asarray(room_center)[:2]
+    else:
+        ahead = centre[parsed["facing"]]
+    turns, pending = [], False
+    for step in parsed["steps"]:
+        if step is None:
+            if pending:
+                return None
+            pending = True
+            continue
+        if pending:
+            label, _ = routes.turn_label(
+                routes.heading_change_deg(here, ahead, centre[step]), config.route_back_deg, 0.0
+            )
+            if label is None:
+                return None
+            turns.append(label)
+        pending = False
+        ahead, here = 2 * centre[step] - here, centre[step]
+    if pending or not turns:
+        return None
+    return ", ".join(turns)
 
 
 def agrees(question_type: str, recomputed: str, ground_truth: str) -> bool:
@@ -116,6 +181,13 @@ def validate(meta_dir: str, questions: str, out: str | None = None, variant: str
             continue
         stats[qt]["recomputed"] += 1
         stats[qt]["agree"] += agrees(qt, value, str(rec.get("ground_truth")))
+        if qt == "route_planning":  # turn by turn
+            mine = str(recompute_route(rec, scene, config)).split(", ")
+            truth = _option_text(rec, str(rec.get("ground_truth"))).split(", ")
+            stats[qt]["turns"] = stats[qt].get("turns", 0) + len(truth)
+            stats[qt]["turns_agree"] = stats[qt].get("turns_agree", 0) + sum(
+                a == b for a, b in zip(mine, truth, strict=False)
+            )
         rows.append({"id": rec.get("id"), "recomputed": value})
     if out:
         write_jsonl(out, rows)
@@ -131,7 +203,11 @@ def format_table(stats: dict[str, dict]) -> str:
         s = stats[qt]
         pct = f"{100.0 * s['agree'] / s['recomputed']:.2f}" if s["recomputed"] else "skipped"
         rows.append([qt, s["questions"], s["recomputed"], s["agree"], pct])
-    return tabulate(rows, headers=["question_type", "questions", "recomputed", "agree", "agreement %"])
+    table = tabulate(rows, headers=["question_type", "questions", "recomputed", "agree", "agreement %"])
+    route = stats.get("route_planning", {})
+    if route.get("turns"):
+        table += f"\nroute_planning turns: {route['turns_agree']} of {route['turns']} agree"
+    return table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

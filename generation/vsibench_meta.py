@@ -21,9 +21,11 @@ from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox, Scene,
 
 @dataclass
 class MetaScene(Scene):
-    """A :class:`Scene` built from VSI-Bench metadata, with its ``object_counts`` (category -> instances)."""
+    """A :class:`Scene` built from VSI-Bench metadata, with its ``object_counts`` (category -> instances) and
+    ``room_center`` ((3,) or ``None``; route questions that start "at the X facing the X" face X from it)."""
 
     object_counts: dict[str, int] = field(default_factory=dict)
+    room_center: np.ndarray | None = None
 
 
 def _vec(values: Any, n: int, where: str) -> np.ndarray:
@@ -69,6 +71,7 @@ def scene_from_meta(name: str, info: dict[str, Any], dataset: str = "scannet", s
     try:
         counts = {str(c): int(n) for c, n in (info.get("object_counts") or {}).items()}
         room = None if info.get("room_size") is None else float(info["room_size"])
+        centre = None if info.get("room_center") is None else _vec(info["room_center"], 3, f"{source}: room_center")
     except (AttributeError, TypeError, ValueError):
         raise ValueError(
             f"{source}: scene {name!r}: object_counts must map names to integers, room_size a number"
@@ -79,6 +82,7 @@ def scene_from_meta(name: str, info: dict[str, Any], dataset: str = "scannet", s
         room_size=room,
         dataset=str(info.get("dataset", dataset)),
         object_counts=counts,
+        room_center=centre,
     )
 
 

@@ -3,7 +3,8 @@
 Stages, each skipped when its output is already complete (re-running reuses finished stages):
 
 1. ``DIR/scannet``: synthetic scenes in the exact ScanNet layout (``spatial-r1 synth``);
-2. ``DIR/sr``: the SR dataset, all seven tasks, with videos (``spatial-r1 generate``);
+2. ``DIR/sr``: the SR dataset, all eight tasks (the paper's seven and route planning), with videos
+   (``spatial-r1 generate``);
 3. ``DIR/tiny-model``: a tiny random Qwen2.5-VL checkpoint (``spatial-r1 tiny-model``);
 4. ``DIR/runs/<model>``: the real ``lmms-eval`` CLI on task ``sr`` for ``chance_random``, ``chance_frequency``
    and the tiny Qwen2.5-VL (``qwen2_5_vl`` backend, CPU);
@@ -190,7 +191,7 @@ def run_demo(
     t0 = time.time()
     _banner(1, f"synthesising {scenes} ScanNet-format scene(s) -> {out / 'scannet'}")
     scannet = stage_scenes(out, scenes, seed, frames)
-    _banner(2, f"generating SR (seven tasks, videos) -> {out / 'sr'}")
+    _banner(2, f"generating SR (eight tasks, videos) -> {out / 'sr'}")
     sr = stage_sr(scannet, out, seed, workers)
     _banner(3, f"building a tiny random Qwen2.5-VL -> {out / 'tiny-model'}")
     tiny = stage_tiny_model(out, seed)

@@ -42,8 +42,8 @@ def test_demo_generates_sr_with_videos(demo: tuple[Path, str]) -> None:
     for record in records:
         assert (out / "sr" / "videos" / record["video"]).is_file(), record["video"]
     assert len(read_jsonl(out / "sr" / "sr_train.jsonl")) == len(records)
-    # all seven SR tasks (route planning is VSI-Bench only), direction at all three levels
-    assert {task_of(r["question_type"]) for r in records} == set(TASKS) - {"route_planning"}
+    # all eight tasks (route planning included), direction at all three levels
+    assert {task_of(r["question_type"]) for r in records} == set(TASKS)
     assert {r["question_type"] for r in records} >= set(REL_DIRECTION_SUBTYPES)
 
 

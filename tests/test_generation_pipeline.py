@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.spatial import Delaunay
 
+from spatial_r1_eval.generation import routes
 from spatial_r1_eval.generation.filters import FilterConfig, select
 from spatial_r1_eval.generation.generators import STRUCTURAL_LABELS, Candidate, GeneratorConfig
 from spatial_r1_eval.generation.pipeline import generate
@@ -69,6 +70,19 @@ def _aabb_gap(a, b) -> float:
 def _check_record(rec, boxes, counts, room_check, appearance=None) -> None:
     """``boxes``: label -> list of (min, max) boxes; verify one record's answer from them."""
     qt, q = rec["question_type"], rec["question"]
+    if qt == "route_planning":  # turns from the box centres (NumPy reference in test_generation_routes)
+        from test_generation_routes import ref_route_answer
+
+        meta = rec["meta"]
+        letter = {o.split(". ", 1)[0]: o.split(". ", 1)[1] for o in rec["options"]}
+        route = routes.parse_route_question(q)
+        assert route["start"] == meta["start"] and [s for s in route["steps"] if s] == meta["waypoints"]
+        centre = {lab: (b[0][0] + b[0][1]) / 2 for lab, b in boxes.items() if len(b) == 1}
+        assert letter[rec["ground_truth"]] == ref_route_answer(
+            centre, meta["form"], meta["start"], meta["facing"], meta["waypoints"]
+        )
+        assert not {meta["start"], meta["facing"], *meta["waypoints"]} & STRUCTURAL_LABELS
+        return
     f = parse_question(qt, q, list(boxes)) if qt != "room_size_estimation" else {}
     assert f is not None, q
     assert not set(f.values()) & STRUCTURAL_LABELS, q
@@ -222,7 +236,7 @@ def test_synthetic_answers_equal_answer_keys(synth_root, tmp_path):
     report = generate(synth_root, tmp_path / "out", videos=False, progress=False, config=config, workers=2)
     records = [json.loads(line) for line in (tmp_path / "out" / "sr.jsonl").read_text().splitlines()]
     assert report["scenes"]["ok"] == len(keys)
-    assert report["counts"].get("obj_appearance_order", 0) > 0 and len(report["counts"]) == 9
+    assert report["counts"].get("obj_appearance_order", 0) > 0 and len(report["counts"]) == 10
     for rec in records:
         key = keys[rec["scene_name"]]
         boxes: dict[str, list] = {}
@@ -233,6 +247,12 @@ def test_synthetic_answers_equal_answer_keys(synth_root, tmp_path):
             assert value == pytest.approx(key["room"]["floor_area_m2"], rel=0.03)
 
         _check_record(rec, boxes, key["counts"], room_check, key["appearance"]["first_seconds"])
+        if rec["question_type"] == "route_planning":  # every leg walkable on the exact rectangles
+            legs = {frozenset((leg["a_label"], leg["b_label"])): leg for leg in key["route_legs"]}
+            path = [rec["meta"]["start"], *rec["meta"]["waypoints"]]
+            for a, b in zip(path, path[1:], strict=False):
+                clear = legs[frozenset((a, b))]["clearance_m"]
+                assert clear is None or clear >= config.route_clearance, (rec["id"], a, b)
     for qt, hist in report["answer_histograms"].items():
         if isinstance(hist, dict) and sum(hist.values()) >= 8:
             assert max(hist.values()) - min(hist.values()) <= 1, (qt, hist)  # letters balanced

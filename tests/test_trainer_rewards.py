@@ -221,3 +221,27 @@ def test_completion_text_shapes() -> None:
 def test_module_has_no_own_metric_code() -> None:
     """One metric, one implementation: rewards import the core scorer and metrics instead of defining them."""
     assert rewards.scoring is scoring and rewards.metrics is metrics
+
+
+@pytest.mark.slow
+def test_generated_route_rows_are_rewarded_by_mar(synthetic_sr):
+    """Route-planning rows of a pipeline-generated ``sr_train.jsonl``: reward = the core's MAR for that record."""
+    import json
+
+    rows = [json.loads(line) for line in (synthetic_sr / "sr_train.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["question_type"] == "route_planning"]
+    assert len(rows) >= 4
+    truth = [extract_answer(r["solution"]) for r in rows]
+    wrong = [next(o[0] for o in r["options"] if o[0] != t) for r, t in zip(rows, truth, strict=True)]
+    columns = {"question_type": [r["question_type"] for r in rows], "solution": [r["solution"] for r in rows],
+               "options": [r["options"] for r in rows]}  # fmt: skip
+    right = accuracy_reward([f"<think>turning</think><answer>{t}</answer>" for t in truth], **columns)
+    bad = accuracy_reward([f"<answer>{w}</answer>" for w in wrong], **columns)
+    assert right == [1.0] * len(rows) and bad == [0.0] * len(rows)
+    for r, w, b in zip(rows, wrong, bad, strict=True):
+        record = {
+            "question_type": "route_planning",
+            "ground_truth": extract_answer(r["solution"]),
+            "options": r["options"],
+        }
+        assert b == scoring.score(f"<answer>{w}</answer>", record)

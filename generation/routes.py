@@ -1,0 +1,453 @@
+"""Route planning, VSI-Bench's eighth task, generated from scan geometry.
+
+A route starts at a unique object S, facing a unique object F, and visits 1-4 further unique objects (the goal
+last) along straight legs between object centres (:func:`~spatial_r1_eval.generation.generators.object_centroid`).
+Two forms, as in VSI-Bench:
+
+- ``forward``: "1. Go forward until the F 2. [please fill in] 3. Go forward until the W2 ..." (F is the first
+  waypoint; the route has 2-4 waypoints and one turn at each waypoint but the goal);
+- ``turn``: "1. [please fill in] 2. Go forward until the W1 ..." (the first turn is made at S, from the heading
+  S→F to S→W1; F is not visited; 1-3 waypoints).
+
+**Walkability.** An :class:`OccupancyGrid` (``route_cell`` m cells) holds the free floor (the cells holding a floor
+point, morphologically closed over the points' spacing, plus every object footprint) and the footprint of every
+obstacle (the floor-plane rectangle of its oriented box; objects whose box starts higher than
+``route_max_obstacle_bottom`` above the floor and floor-like labels are not obstacles). A leg A→B is walkable when
+every point of the segment outside the footprints of A and B (the objects' own footprints are allowed at the ends)
+keeps ``route_clearance`` m from every other footprint and from the edge of the free floor. Legs shorter than
+``route_min_leg`` are ``trivial_leg``; legs whose grid clearance lies within ``route_walk_margin`` of
+``route_clearance`` are rejected as ``near_walkability_boundary`` (the grid cannot decide them), so the decision
+equals the exact one on the true rectangles (the synthetic answer key, ``tests/test_generation_routes.py``).
+
+**Turns.** The heading change at a waypoint (incoming leg to outgoing leg; for the first turn of a ``turn`` route,
+S→F to S→W1) is a signed angle, positive counter-clockwise seen from above = **left** (the 2-D cross product,
+as ``object_rel_direction``); **back** when its magnitude exceeds ``route_back_deg`` (135°, the medium direction
+level's back sector; VSI-Bench's recomputable route questions agree with it, ``validate-vsibench``). Turns within
+``route_margin_deg`` of a sector boundary (0° and ±135°) are rejected (``near_straight``, ``near_back_boundary``).
+
+**Options without VSI-Bench's shortcut.** VSI-Bench offers "Turn Back" in every slot although it is practically
+only ever the answer of a route's first turn, and only when the route starts with a turn. Here a slot offers
+Back only where it can be the answer: the first slot of a ``turn`` route; a back turn anywhere else is rejected
+(``back_turn_mid_route``). The options are then a uniformly random set of valid turn sequences containing the
+answer: all of them when there are at most four (2 options for one Left/Right slot, 3 with Back, 4 for two
+Left/Right slots), else the answer plus three drawn uniformly from the rest. Given the option set every member
+is equally likely to be the answer a priori, so the options carry no information beyond the answer frequencies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spatial_r1_eval.generation import geometry
+from spatial_r1_eval.generation.alpha_shape import floor_points
+from spatial_r1_eval.generation.boxes import _convex_hull_2d
+from spatial_r1_eval.generation.scene import Scene, SceneObject
+from spatial_r1_eval.generation.templates import TEMPLATES
+
+logger = logging.getLogger(__name__)
+
+QT = "route_planning"
+TURNS = ("Turn Back", "Turn Left", "Turn Right")
+#: Labels that are walked on or are the room itself: never obstacles.
+WALKABLE_LABELS = frozenset({"floor", "ceiling", "wall", "walls", "rug", "carpet", "mat", "floor mat", "bath mat"})
+FORWARD = "Go forward until the {}"
+FILL = "[please fill in]"
+
+
+# --------------------------------------------------------------------------------------------- occupancy grid
+
+
+def footprint_polygon(obj: SceneObject) -> np.ndarray:
+    """(k, 2) counter-clockwise floor-plane footprint of an object: the 2-D hull of its oriented box's corners.
+
+    Example:
+        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
+        >>> obb = OrientedBox(np.array([1.0, 1.0, 0.5]), np.array([2.0, 1.0, 1.0]), np.eye(3))
+        >>> o = SceneObject(0, "bed", "bed", AxisAlignedBox(np.zeros(3), np.ones(3)), obb)
+        >>> sorted(map(tuple, footprint_polygon(o).tolist()))
+        [(0.0, 0.5), (0.0, 1.5), (2.0, 0.5), (2.0, 1.5)]
+    """
+    return _convex_hull_2d(np.unique(np.round(obj.obb.corners()[:, :2], 9), axis=0))
+
+
+def _inside_convex(xy: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Points (N, 2) inside (or on) a counter-clockwise convex polygon (k >= 3)."""
+    edges = np.roll(poly, -1, axis=0) - poly
+    rel = xy[:, None, :] - poly[None]
+    return np.all(edges[None, :, 0] * rel[..., 1] - edges[None, :, 1] * rel[..., 0] >= -1e-12, axis=1)
+
+
+@dataclass
+class OccupancyGrid:
+    """Floor-plane grid of a scene: cell ``(r, c)`` has its centre at ``origin + (c, r) * cell``.
+
+    Attributes:
+        origin: (2,) centre of cell (0, 0), metres.
+        cell: Cell size (m).
+        free: (H, W) free floor (closed floor-point cells, or under an object).
+        footprints: Object index (in ``scene.objects``) -> (H, W) mask of the cells whose centre lies in its
+            footprint, for every obstacle and route candidate (the part of a leg it excludes at the leg's ends).
+        edge_distance: (H, W) distance (m) from each cell centre to the nearest non-free cell centre.
+        obstacle_distance: Object index -> (H, W) distance (m) to its footprint (with every cell its outline
+            crosses, so thin objects never vanish), for route candidates; key ``-1``: to every other obstacle.
+    """
+
+    origin: np.ndarray
+    cell: float
+    free: np.ndarray
+    footprints: dict[int, np.ndarray]
+    edge_distance: np.ndarray
+    obstacle_distance: dict[int, np.ndarray]
+
+    def cells(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column indices of points (N, 2), clipped to the grid."""
+        rc = np.round((np.asarray(xy)[:, :2] - self.origin) / self.cell).astype(int)
+        h, w = self.free.shape
+        return np.clip(rc[:, 1], 0, h - 1), np.clip(rc[:, 0], 0, w - 1)
+
+    def leg_clearance(self, i: int, j: int, a: np.ndarray, b: np.ndarray) -> float:
+        """Smallest distance (m) from the segment a→b, outside the footprints of objects ``i`` and ``j``, to any
+        other obstacle or the edge of the free floor (``inf`` when the whole segment lies in the two footprints)."""
+        n = max(2, math.ceil(float(np.linalg.norm(b - a)) / (self.cell / 2)) + 1)
+        pts = a[None, :2] + np.linspace(0.0, 1.0, n)[:, None] * (b[:2] - a[:2])[None]
+        rows, cols = self.cells(pts)
+        keep = ~(self.footprints[i][rows, cols] | self.footprints[j][rows, cols])
+        if not keep.any():
+            return math.inf
+        rows, cols = rows[keep], cols[keep]
+        dist = self.edge_distance[rows, cols]
+        for k, field_ in self.obstacle_distance.items():
+            if k not in (i, j):
+                dist = np.minimum(dist, field_[rows, cols])
+        return float(dist.min())
+
+
+def occupancy_grid(scene: Scene, candidates: Sequence[int], config: Any) -> OccupancyGrid:
+    """Build the :class:`OccupancyGrid` of ``scene``; ``candidates`` are the object indices routes may visit."""
+    from scipy.ndimage import binary_closing, distance_transform_edt
+    from scipy.spatial import cKDTree
+
+    cell = float(config.route_cell)
+    floor_xy = np.zeros((0, 2))
+    floor_z = None
+    if scene.points is not None and len(scene.points) >= 4:
+        fp = floor_points(scene.points, config.floor_height)
+        floor_xy, floor_z = fp[:, :2], float(np.min(scene.points[:, 2]))
+    polys: dict[int, np.ndarray] = {}
+    for k, obj in enumerate(scene.objects):
+        bottom = float(obj.aabb.min[2]) - (floor_z if floor_z is not None else float(obj.aabb.min[2]))
+        if obj.label in WALKABLE_LABELS or bottom > config.route_max_obstacle_bottom:
+            continue
+        poly = footprint_polygon(obj)
+        if len(poly) >= 3:
+            polys[k] = poly
+    radius = 1  # closing radius (cells): the floor points' spacing
+    if len(floor_xy) >= 4:
+        spacing = float(np.median(cKDTree(floor_xy).query(floor_xy, k=2)[0][:, 1]))
+        radius = max(1, math.ceil(spacing / cell))
+    every = np.concatenate([floor_xy, *polys.values()]) if polys or len(floor_xy) else np.zeros((1, 2))
+    lo = np.floor(every.min(axis=0) / cell) * cell - (radius + 3) * cell
+    hi = np.ceil(every.max(axis=0) / cell) * cell + (radius + 3) * cell
+    w, h = (np.round((hi - lo) / cell).astype(int) + 1).tolist()
+    cx, cy = np.meshgrid(lo[0] + cell * np.arange(w), lo[1] + cell * np.arange(h))
+    if len(floor_xy) >= 4:  # cells holding a floor point, closed over the points' spacing
+        free = np.zeros((h, w), dtype=bool)
+        rc = np.round((floor_xy - lo) / cell).astype(int)
+        free[rc[:, 1], rc[:, 0]] = True
+        yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+        free = binary_closing(free, structure=xx**2 + yy**2 <= radius**2)
+    else:  # no points (VSI-Bench metadata): the whole grid is floor
+        free = np.ones((h, w), dtype=bool)
+        free[[0, -1], :] = free[:, [0, -1]] = False
+    grid = OccupancyGrid(lo, cell, free, {}, np.zeros((h, w)), {})
+    solid: dict[int, np.ndarray] = {}  # footprints with their boundary cells, so thin objects never vanish
+    for k, poly in polys.items():
+        mask = np.zeros((h, w), dtype=bool)
+        c0, r0 = np.floor((poly.min(0) - lo) / cell).astype(int)
+        c1, r1 = np.ceil((poly.max(0) - lo) / cell).astype(int) + 1
+        r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
+        window = np.c_[cx[r0:r1, c0:c1].ravel(), cy[r0:r1, c0:c1].ravel()]
+        mask[r0:r1, c0:c1] = _inside_convex(window, poly).reshape(r1 - r0, c1 - c0)
+        grid.footprints[k] = mask.copy()
+        edges = np.roll(poly, -1, axis=0) - poly
+        for p, e in zip(poly, edges, strict=True):
+            n = max(2, math.ceil(float(np.linalg.norm(e)) / (cell / 4)) + 1)
+            rows, cols = grid.cells(p[None] + np.linspace(0, 1, n)[:, None] * e[None])
+            mask[rows, cols] = True
+        solid[k] = mask
+        free |= mask
+    grid.edge_distance = distance_transform_edt(free) * cell
+    wanted = set(candidates)
+    rest = np.zeros((h, w), dtype=bool)
+    for k, mask in solid.items():
+        if k in wanted:
+            grid.obstacle_distance[k] = distance_transform_edt(~mask) * cell
+        else:
+            rest |= mask
+    grid.obstacle_distance[-1] = distance_transform_edt(~rest) * cell if rest.any() else np.full((h, w), np.inf)
+    for k in wanted - set(grid.footprints):  # a candidate that is no obstacle: empty footprint
+        grid.footprints[k] = np.zeros((h, w), dtype=bool)
+    return grid
+
+
+# --------------------------------------------------------------------------------------------- turns
+
+
+def heading_change_deg(origin: np.ndarray, ahead: np.ndarray, target: np.ndarray) -> float:
+    """Signed heading change (degrees, (-180, 180]) from the direction origin→ahead to origin→target; positive =
+    counter-clockwise seen from above = left.
+
+    Example:
+        >>> heading_change_deg(np.zeros(2), np.array([0.0, 1.0]), np.array([-1.0, 1.0]))
+        45.0
+        >>> heading_change_deg(np.zeros(2), np.array([0.0, 1.0]), np.array([1.0, -1.0]))
+        -135.0
+    """
+    a = float(geometry.ccw_angle_deg(origin, ahead, target))
+    return a if a <= 180.0 else a - 360.0
+
+
+def turn_label(change_deg: float, back_deg: float = 135.0, margin_deg: float = 15.0) -> tuple[str | None, str]:
+    """The turn of a heading change: ``"Turn Back"`` beyond ``back_deg``, else left (positive) or right; within
+    ``margin_deg`` of 0° or ±``back_deg`` it is ``(None, reason)``.
+
+    Example:
+        >>> turn_label(60.0), turn_label(-100.0), turn_label(170.0)
+        (('Turn Left', ''), ('Turn Right', ''), ('Turn Back', ''))
+        >>> turn_label(5.0), turn_label(-140.0)
+        ((None, 'near_straight'), (None, 'near_back_boundary'))
+    """
+    a = abs(change_deg)
+    if a < margin_deg:
+        return None, "near_straight"
+    if abs(a - back_deg) < margin_deg:
+        return None, "near_back_boundary"
+    if a > back_deg:
+        return "Turn Back", ""
+    return ("Turn Left" if change_deg > 0 else "Turn Right"), ""
+
+
+def route_turn_changes(centres: Sequence[np.ndarray], form: str, facing: np.ndarray | None = None) -> list[float]:
+    """Heading changes along a route through ``centres`` (S, W1, ...): at every inner waypoint, plus, for a
+    ``turn`` route, the first turn at S from S→``facing`` to S→W1.
+
+    Example:
+        >>> sq = [np.array(p, float) for p in ([0, 0], [0, 2], [2, 2])]
+        >>> route_turn_changes(sq, "forward"), route_turn_changes(sq, "turn", facing=np.array([0.0, -1.0]))
+        ([-90.0], [180.0, -90.0])
+    """
+    out = []
+    if form == "turn":
+        out.append(heading_change_deg(centres[0], facing, centres[1]))
+    for prev, here, nxt in zip(centres, centres[1:], centres[2:], strict=False):
+        out.append(heading_change_deg(here, 2 * here - prev, nxt))
+    return out
+
+
+def slot_choices(form: str, n_turns: int) -> list[tuple[str, ...]]:
+    """The turns each slot offers: Back only in the first slot of a ``turn`` route (module docstring).
+
+    Example:
+        >>> slot_choices("turn", 2)
+        [('Turn Back', 'Turn Left', 'Turn Right'), ('Turn Left', 'Turn Right')]
+    """
+    return [TURNS if (form == "turn" and k == 0) else TURNS[1:] for k in range(n_turns)]
+
+
+def route_options(answer: Sequence[str], form: str, rng: np.random.Generator) -> list[str]:
+    """Option texts (canonical order) for a turn sequence: every valid sequence when at most four, else the
+    answer plus three other valid sequences drawn uniformly.
+
+    Example:
+        >>> route_options(["Turn Left"], "forward", np.random.default_rng(0))
+        ['Turn Left', 'Turn Right']
+        >>> len(route_options(["Turn Back", "Turn Left"], "turn", np.random.default_rng(0)))
+        4
+    """
+    space = [", ".join(s) for s in itertools.product(*slot_choices(form, len(answer)))]
+    correct = ", ".join(answer)
+    if correct not in space:
+        raise ValueError(f"answer {correct!r} is not a valid {form} route answer")
+    if len(space) <= 4:
+        return space
+    others = [s for s in space if s != correct]
+    pick = set(rng.choice(len(others), size=3, replace=False).tolist())
+    return [s for s in space if s == correct or (s in others and others.index(s) in pick)]
+
+
+def route_question(start: str, facing: str, waypoints: Sequence[str], form: str) -> str:
+    """VSI-Bench's route question text.
+
+    Example:
+        >>> route_question("sofa", "tv", ["tv", "bed"], "forward").split("'): ")[1][:-40]
+        '1. Go forward until the tv 2. [please fill in] 3. Go forward until the bed.'
+    """
+    steps: list[str] = []
+    for k, w in enumerate(waypoints):
+        if form == "turn" or k > 0:
+            steps.append(FILL)
+        steps.append(FORWARD.format(w))
+    actions = " ".join(f"{k + 1}. {s}" for k, s in enumerate(steps)) + "."
+    return TEMPLATES[QT].format(start=start, facing=facing, goal=waypoints[-1], actions=actions)
+
+
+_HEAD = re.compile(
+    r"You are a robot beginning (?:at|by) the (?P<start>.+?),? (?:and )?facing (?:the |to |toward the )?"
+    r"(?P<facing>.+?)\. You want to navigate to the (?P<goal>.+?)\. You will perform the following actions "
+    r"\(Note: for each \[please fill in\], choose either 'turn back,' 'turn left,' or 'turn right\.'\): "
+    r"(?P<actions>.*?)\.? You have reached the final destination\.$",
+    re.DOTALL,
+)
+_STEP = re.compile(r"Go forward until the (?P<name>.+?)(?: is on your (?:left|right))?$")
+
+
+def parse_route_question(question: str) -> dict[str, Any] | None:
+    """Start, facing and steps (``None`` = a turn to fill in, else the waypoint name) of a route question, or
+    ``None`` when a part does not follow the template (free-form steps such as "Go forward about 1 meter").
+
+    Example:
+        >>> q = route_question("sofa", "tv", ["tv", "bed"], "forward")
+        >>> parse_route_question(q)
+        {'start': 'sofa', 'facing': 'tv', 'steps': ['tv', None, 'bed']}
+    """
+    m = _HEAD.match(question.strip())
+    if not m:
+        return None
+    steps: list[str | None] = []
+    for part in re.split(r"\s*\d+\.\s", " " + m.group("actions"))[1:]:
+        part = part.strip().rstrip(".")
+        if part.lower() == FILL:
+            steps.append(None)
+            continue
+        sm = _STEP.match(part)
+        if not sm:
+            return None
+        steps.append(sm.group("name"))
+    return {"start": m.group("start"), "facing": m.group("facing"), "steps": steps}
+
+
+# --------------------------------------------------------------------------------------------- generator
+
+
+@dataclass
+class Leg:
+    """A candidate leg between two unique objects: centre distance and grid clearance (m)."""
+
+    length: float
+    clearance: float
+
+
+def walkable_legs(scene: Scene, config: Any, rej: Any) -> tuple[dict[str, np.ndarray], dict[tuple[str, str], Leg]]:
+    """Centres of the unique non-structural objects, and every walkable leg between them (both directions).
+
+    Each unordered pair is examined once; rejected pairs are counted into ``rej`` as ``trivial_leg`` (centres
+    closer than ``route_min_leg``), ``leg_blocked`` or ``near_walkability_boundary``.
+    """
+    from spatial_r1_eval.generation.generators import category_objects, object_centroid, unique_categories
+
+    groups = category_objects(scene)
+    names = unique_categories(scene)
+    index = {id(o): k for k, o in enumerate(scene.objects)}
+    idx = {n: index[id(groups[n][0])] for n in names}
+    centres = {n: object_centroid(groups[n][0], config.variant)[:2] for n in names}
+    legs: dict[tuple[str, str], Leg] = {}
+    if len(names) < 2:
+        return centres, legs
+    grid = occupancy_grid(scene, list(idx.values()), config)
+    for a, b in itertools.combinations(names, 2):
+        length = float(np.linalg.norm(centres[b] - centres[a]))
+        if length < config.route_min_leg:
+            rej[(QT, "trivial_leg")] += 1
+            continue
+        clear = grid.leg_clearance(idx[a], idx[b], centres[a], centres[b])
+        if abs(clear - config.route_clearance) < config.route_walk_margin:
+            rej[(QT, "near_walkability_boundary")] += 1
+            continue
+        if clear < config.route_clearance:
+            rej[(QT, "leg_blocked")] += 1
+            continue
+        legs[(a, b)] = legs[(b, a)] = Leg(length, clear)
+    return centres, legs
+
+
+def gen_route_planning(scene: Scene, config: Any, rng: np.random.Generator, rej: Any) -> list[Any]:
+    """``route_planning``: random walks on the walkable legs (module docstring); at most ``max_candidates`` draws.
+
+    Route-level rejections: ``too_few_unique_objects``, ``dead_end`` (the walk cannot go on without revisiting),
+    ``no_facing_object`` (``turn`` routes: no unused object at least ``route_min_leg`` from S giving a clear first
+    turn; the facing object is drawn so that the first turn is uniform over the turns possible), the turn reasons of
+    :func:`turn_label`, ``back_turn_mid_route`` and ``duplicate``.
+    """
+    from spatial_r1_eval.generation.generators import Candidate
+
+    centres, legs = walkable_legs(scene, config, rej)
+    names = sorted(centres)
+    if len(names) < 3:
+        rej[(QT, "too_few_unique_objects")] += 1
+        return []
+    neighbours = {n: sorted(b for a, b in legs if a == n) for n in names}
+    starts = [n for n in names if neighbours[n]]
+    out, drawn = [], set()
+    for _ in range(config.max_candidates if starts else 0):
+        n_turns = int(rng.integers(1, config.route_max_turns + 1))
+        form = ("forward", "turn")[int(rng.integers(2))]
+        path = [starts[int(rng.integers(len(starts)))]]
+        for _step in range(n_turns + (1 if form == "forward" else 0)):
+            options = [n for n in neighbours[path[-1]] if n not in path]
+            if not options:
+                break
+            path.append(options[int(rng.integers(len(options)))])
+        if len(path) < n_turns + (2 if form == "forward" else 1):
+            rej[(QT, "dead_end")] += 1
+            continue
+        facing = path[1]
+        if form == "turn":  # the facing object: first the first turn's label, uniformly among those possible
+            s, w1 = centres[path[0]], centres[path[1]]
+            by_turn: dict[str, list[str]] = {}
+            for n in names:
+                if n not in path and np.linalg.norm(centres[n] - s) >= config.route_min_leg:
+                    change = heading_change_deg(s, centres[n], w1)
+                    lab, _ = turn_label(change, config.route_back_deg, config.route_margin_deg)
+                    by_turn.setdefault(lab or "", []).append(n)
+            turns = sorted(t for t in by_turn if t)
+            if not turns:
+                rej[(QT, "no_facing_object")] += 1
+                continue
+            pool = by_turn[turns[int(rng.integers(len(turns)))]]
+            facing = pool[int(rng.integers(len(pool)))]
+        changes = route_turn_changes([centres[n] for n in path], form, centres[facing])
+        labels = [turn_label(c, config.route_back_deg, config.route_margin_deg) for c in changes]
+        reason = next((r for lab, r in labels if lab is None), None)
+        if reason is None and any(lab == "Turn Back" for lab, _ in labels[(1 if form == "turn" else 0) :]):
+            reason = "back_turn_mid_route"
+        if reason is not None:
+            rej[(QT, reason)] += 1
+            continue
+        key = (form, facing, *path)
+        if key in drawn:
+            rej[(QT, "duplicate")] += 1
+            continue
+        drawn.add(key)
+        answer = [lab for lab, _ in labels]
+        q = route_question(path[0], facing, path[1:], form)
+        meta = {
+            "form": form,
+            "start": path[0],
+            "facing": facing,
+            "waypoints": path[1:],
+            "turn_changes_deg": [round(c, 6) for c in changes],
+            "leg_lengths_m": [round(legs[(a, b)].length, 6) for a, b in zip(path, path[1:], strict=False)],
+            "leg_clearances_m": [
+                round(min(legs[(a, b)].clearance, 99.0), 6) for a, b in zip(path, path[1:], strict=False)
+            ],
+        }
+        out.append(Candidate(QT, q, ", ".join(answer), choices=route_options(answer, form, rng), meta=meta))
+    return out
