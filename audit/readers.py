@@ -141,8 +141,9 @@ def _options(row: Mapping[str, Any], where: str) -> list[str]:
     return value
 
 
-def normalise(row: Any, fmt: str, index: int, line: int, source: str) -> AuditRow:
-    """One row of format ``fmt`` as an :class:`AuditRow` (``source`` names the file in errors)."""
+def normalise(row: Any, fmt: str, index: int, line: int, source: str, cache: dict[str, Any] | None = None) -> AuditRow:
+    """One row of format ``fmt`` as an :class:`AuditRow` (``source`` names the file in errors; ``cache`` keeps the
+    template match of each distinct question text across rows)."""
     where = f"{source}:{line}"
     if not isinstance(row, Mapping):
         raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
@@ -163,7 +164,12 @@ def normalise(row: Any, fmt: str, index: int, line: int, source: str) -> AuditRo
         given_type = _text(row, "question_type", where, required=False)
         truth = extract_answer(_text(row, "solution", where, required=False) or "")
     dataset = _text(row, "dataset", where, required=False) or (dataset_of_scene(scene) if scene else None)
-    inferred = infer_question(question)
+    if cache is None:
+        inferred = infer_question(question)
+    elif question in cache:
+        inferred = cache[question]
+    else:
+        inferred = cache[question] = infer_question(question)
     if given_type in QUESTION_TYPES:
         qt, type_inferred = given_type, False
         fields = inferred[1] if inferred is not None and inferred[0] == qt else None
@@ -228,11 +234,12 @@ def read_rows(path: str | os.PathLike[str], *, progress: bool = False) -> tuple[
         raise FileNotFoundError(f"{path}: no such file")
     fmt: str | None = None
     rows: list[AuditRow] = []
+    cache: dict[str, Any] = {}
     try:
         for line, raw in tqdm(_raw_rows(path), desc="read", unit=" rows", disable=not progress, mininterval=0.5):
             if fmt is None:
                 fmt = detect_format(raw, f"{path}:{line}")
-            rows.append(normalise(raw, fmt, len(rows), line, str(path)))
+            rows.append(normalise(raw, fmt, len(rows), line, str(path), cache))
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 text file (expected .jsonl, .json or .parquet)") from None
     if fmt is None:
