@@ -165,7 +165,7 @@ def format_summary(report: dict[str, Any], max_scenes: int = 8) -> str:
                 f"  line {d['line']} {d['scene']} {d['question_type']}: given {d['given']}, derived {d['derived']}"
             )
     s = report["summary"]
-    out += ["", "CLEAN" if s["clean"] else "NOT CLEAN: " + "; ".join(_problems(s))]
+    out += ["", "CLEAN" if s["clean"] else "NOT CLEAN: " + "; ".join(problems(s))]
     return "\n".join(out)
 
 
@@ -173,7 +173,8 @@ def _scenes(names: list[str], k: int) -> str:
     return ", ".join(names[:k]) + (f", ... (+{len(names) - k})" if len(names) > k else "")
 
 
-def _problems(s: dict[str, Any]) -> list[str]:
+def problems(s: dict[str, Any]) -> list[str]:
+    """The problems of a report summary, one phrase each (empty when clean)."""
     out = []
     if s["leaking_rows"]:
         out.append(f"{s['leaking_rows']} rows from test scenes")
