@@ -58,7 +58,7 @@ def builtin_scene_list(name: str) -> list[str]:
         ValueError: an unknown name (the message lists the names).
 
     >>> builtin_scene_list("vsibench-scannet")[:2]
-    ['scene0011_00', 'scene0015_00']
+    ['scene0025_01', 'scene0030_02']
     """
     if name not in BUILTIN_LISTS:
         raise ValueError(f"unknown scene list {name!r}; built-in lists: {', '.join(BUILTIN_LISTS)}")

@@ -108,7 +108,7 @@ def _generic_patterns() -> list[tuple[str, re.Pattern[str]]]:
         for m in _FIELD.finditer(norm):
             pattern += re.escape(norm[pos : m.start()])
             name = m.group(1)
-            pattern += f"(?P<{name}_{len(seen)}>.+?)" if name in seen else f"(?P<{name}>.+?)"
+            pattern += f"(?P<{name}_1>.+?)" if name in seen else f"(?P<{name}>.+?)"
             seen.add(name)
             pos = m.end()
         pattern += re.escape(norm[pos:])
