@@ -4,8 +4,8 @@ Per question type (rows with a usable answer only):
 
 * **chance** — the ``chance_frequency`` baseline (:func:`spatial_r1_eval.baselines.fit_frequency`) fitted on the
   file itself;
-* **text only** — a k-fold cross-validated (seeded, stratified when possible) scikit-learn model on hashed,
-  L2-normalised word 1-2-grams of the question (and, when the option sets differ per question, of the options
+* **text only** — a k-fold cross-validated (seeded, stratified when possible) scikit-learn model on binary
+  hashed word 1-2-grams of the question (and, when the option sets differ per question, of the options
   tagged with their letter): a logistic regression predicting the answer *text* for closed answer sets
   (direction levels) or the *letter* otherwise, a ridge regression of ``log(answer)`` for numerical types. Each
   fold's model sees only its training folds; its predictions on the held-out fold are scored.
@@ -16,7 +16,9 @@ on a seeded sample of that size (and compared with chance on the same sample).
 
 A type is **flagged** when the text-only score beats chance by more than ``margin`` (default 0.05 = 5 points)
 with at least ``min_rows`` rows — the test-set stress test behind VSI-Bench-Debiased: such a type's answers can
-be learnt without looking at the video.
+be learnt without looking at the video. A text-only score *below* chance means the model found no usable signal
+in the text and over-fitted it (typical for the direction levels, whose questions say nothing about the answer);
+only gains are flagged.
 """
 
 from __future__ import annotations
@@ -69,12 +71,17 @@ def _score(predictions: Sequence[str], rows: Sequence[AuditRow]) -> float:
 
 
 def _features(docs: list[str]) -> Any:
-    """Hashed word 1-2-gram features, L2-normalised, restricted to the columns that occur (stateless: computed
+    """Binary hashed word 1-2-gram features, restricted to the columns that occur (stateless: computed
     once for every fold, nothing learnt from the answers)."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     vec = HashingVectorizer(
-        ngram_range=(1, 2), n_features=2**22, alternate_sign=False, binary=True, token_pattern=r"(?u)\b\w+\b"
+        ngram_range=(1, 2),
+        n_features=2**22,
+        alternate_sign=False,
+        binary=True,
+        norm=None,
+        token_pattern=r"(?u)\b\w+\b",
     )
     x = vec.transform(docs).tocsc()
     return x[:, np.flatnonzero(np.diff(x.indptr))].tocsr()
