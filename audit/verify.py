@@ -9,7 +9,8 @@ distances, relative distance and direction; paper variant by default, ``vsibench
 * multiple choice — the same letter.
 
 Appearance order (needs the label images) and route planning (needs a navigation plan) are not re-derived and are
-counted as ``skipped``; so are rows whose categories the scene does not have.
+counted as ``skipped``; so are rows whose categories the scene does not have, and rows naming a category that the
+template needs unique but the scene has several of (no single answer; the sanity check reports them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from spatial_r1_eval.audit.readers import AuditRow
+from spatial_r1_eval.audit.sanity import UNIQUE_FIELDS
 from spatial_r1_eval.questions import is_numerical
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,11 @@ def verify(
         for r in by_scene[name]:
             stats = per_type[r.question_type]
             stats["rows"] += 1
+            if r.fields and any(
+                counts[name].get(r.fields.get(f, ""), 0) > 1 for f in UNIQUE_FIELDS.get(r.question_type, ())
+            ):
+                stats["skipped"] += 1  # the template needs a unique category: no single answer (sanity: not_unique)
+                continue
             try:
                 derived = recompute({**r.record(), "question": r.question}, scene, config, cache)
             except (KeyError, IndexError, ValueError):
