@@ -153,11 +153,11 @@ def check_bias(
         raise ValueError(f"folds must be >= 2, got {folds}")
     if not 0 <= margin <= 1:
         raise ValueError(f"margin must be in [0, 1] (a score difference), got {margin}")
-    by_type: dict[str, list[AuditRow]] = defaultdict(list)
+    by_type: dict[str, list[tuple[AuditRow, dict[str, Any]]]] = defaultdict(list)
     for r in rows:
         if r.question_type is not None and r.line not in bad_lines:
-            by_type[r.question_type].append(r)
-    fitted = fit_frequency(r.record() for group in by_type.values() for r in group)
+            by_type[r.question_type].append((r, r.record()))
+    fitted = fit_frequency(rec for group in by_type.values() for _, rec in group)
     import sklearn.linear_model  # noqa: F401 - load its OpenMP/BLAS libraries before limiting their threads
     from threadpoolctl import threadpool_limits
 
@@ -170,11 +170,20 @@ def check_bias(
 
 
 def _type_report(
-    group: list[AuditRow], fitted: dict, *, folds: int, seed: int, margin: float, min_rows: int, max_rows: int | None
+    pairs: list[tuple[AuditRow, dict[str, Any]]],
+    fitted: dict,
+    *,
+    folds: int,
+    seed: int,
+    margin: float,
+    min_rows: int,
+    max_rows: int | None,
 ) -> dict[str, Any]:
+    group = [r for r, _ in pairs]
     qt = group[0].question_type
     answer = fitted[qt]
-    chance = _score([frequency_prediction(r.record(), fitted) for r in group], group)
+    chance_answers = [frequency_prediction(rec, fitted) for _, rec in pairs]
+    chance = _score(chance_answers, group)
     entry: dict[str, Any] = {
         "rows": len(group),
         "chance": chance,
@@ -190,7 +199,7 @@ def _type_report(
     if max_rows is not None and len(group) > max_rows:
         pick = np.sort(np.random.default_rng(seed).choice(len(group), max_rows, replace=False))
         sample = [group[i] for i in pick]
-        chance = _score([frequency_prediction(r.record(), fitted) for r in sample], sample)
+        chance = _score([chance_answers[i] for i in pick], sample)
         entry["chance_on_sample"] = chance  # compared with the text model on the same rows
     preds = _text_predictions(sample, answer.kind, folds, seed)
     text_score = _score(preds, sample)
