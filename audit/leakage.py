@@ -6,11 +6,11 @@ split is the usual held-out set of ScanNet work. Each row's scene is matched aga
 :func:`~spatial_r1_eval.audit.scene_lists.vsibench_scenes` per dataset, and against ``scannet-val``.
 
 >>> from spatial_r1_eval.audit.readers import AuditRow
->>> rows = [AuditRow(0, 1, "0", "scene0011_00", "scannet", None, False, "q", [], "", None),
+>>> rows = [AuditRow(0, 1, "0", "scene0025_01", "scannet", None, False, "q", [], "", None),
 ...         AuditRow(1, 2, "1", "scene9000_00", "scannet", None, False, "q", [], "", None)]
 >>> rep = check_leakage(rows)
 >>> rep["vsibench"]["rows"], rep["vsibench"]["per_dataset"]["scannet"]["scenes"], rep["scannet_val"]["rows"]
-(1, ['scene0011_00'], 1)
+(1, ['scene0025_01'], 1)
 """
 
 from __future__ import annotations

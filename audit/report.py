@@ -2,7 +2,7 @@
 
 >>> import json, tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "rows.jsonl"
->>> _ = p.write_text(json.dumps({"scene_name": "scene0011_00", "question_type": "object_counting",
+>>> _ = p.write_text(json.dumps({"scene_name": "scene0025_01", "question_type": "object_counting",
 ...     "question": "How many chair(s) are in this room?", "options": None, "ground_truth": "3"}) + "\\n")
 >>> rep = audit_file(p)
 >>> rep["format"], rep["rows"], rep["leakage"]["vsibench"]["rows"], rep["summary"]["clean"]
@@ -138,8 +138,8 @@ def format_summary(report: dict[str, Any], max_scenes: int = 8) -> str:
         f"; {sanity['unknown_type']} rows of no known question type" if sanity["unknown_type"] else ""))  # fmt: skip
     if "bias" in report:
         s = report["bias_settings"]
-        out += ["", f"ANSWER BIAS (text-only model, {s['folds']}-fold CV, flagged when it beats chance by "
-                f"> {100 * s['margin']:.0f} points)"]  # fmt: skip
+        out += ["", f"ANSWER BIAS (text-only model: {s['folds']}-fold CV on types with >= {s['min_rows']} rows; "
+                f"flagged when it beats chance by > {100 * s['margin']:g} points)"]  # fmt: skip
         rows = [
             [qt, e["rows"], _pct(e["chance"]), e["chance_answer"], _pct(e["text_only"]),
              "" if e["gain"] is None else f"{100 * e['gain']:+.1f}", "FLAGGED" if e["flagged"] else ""]
