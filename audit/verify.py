@@ -8,8 +8,10 @@ distances, relative distance and direction; paper variant by default, ``vsibench
 * counting — exact; sizes, distances, room size — relative error ``|given - derived| / derived <= tolerance``;
 * multiple choice — the same letter.
 
-Appearance order (needs the label images) and route planning (needs a navigation plan) are not re-derived and are
-counted as ``skipped``; so are rows whose categories the scene does not have, and rows naming a category that the
+Appearance order is re-derived from the scan's label images (first frame showing each category with at least
+``appearance_min_pixels`` pixels, :func:`~spatial_r1_eval.generation.generators.first_appearance_times`) when the
+scene has frames. Route planning (needs a navigation plan) is not re-derived and is counted as ``skipped``; so are
+rows whose categories the scene does not have, and rows naming a category that the
 template needs unique but the scene has several of (no single answer; the sanity check reports them).
 """
 
@@ -57,6 +59,25 @@ def agrees(question_type: str, given: str, derived: str, tolerance: float) -> bo
     return err <= tolerance + 1e-12
 
 
+def _appearance_order(row: AuditRow, scene: Any, config: Any, cache: dict[str, Any]) -> str | None:
+    """The letter of the true first-appearance order of the row's four categories, or ``None`` (no frames, or a
+    category never seen); ties go to the alphabetically first category, as in the generator."""
+    from spatial_r1_eval.baselines import option_text
+    from spatial_r1_eval.generation.generators import first_appearance_times
+
+    if not scene.frames or not row.fields:
+        return None
+    if "appearance" not in cache:
+        cache["appearance"] = first_appearance_times(scene, config.appearance_min_pixels)
+    times = cache["appearance"]
+    cats = [row.fields.get(k) for k in ("choice_a", "choice_b", "choice_c", "choice_d")]
+    if not all(c in times for c in cats):
+        return None
+    order = ", ".join(sorted(cats, key=lambda c: (times[c], c)))
+    texts = [option_text(o) for o in row.options]
+    return "ABCDEFGH"[texts.index(order)] if order in texts else None
+
+
 def verify(
     rows: Sequence[AuditRow],
     scannet_root: str,
@@ -98,8 +119,9 @@ def verify(
     counts: dict[str, dict[str, int]] = {}
     failed: dict[str, str] = {}
     for name in tqdm(present, desc="verify", unit="scene", disable=not progress):
+        frames = any(r.question_type == "obj_appearance_order" for r in by_scene[name])
         try:
-            scene = load_scene(scans / name, frames=False)
+            scene = load_scene(scans / name, frames=frames)
         except (FileNotFoundError, ValueError) as e:
             failed[name] = str(e).splitlines()[0]
             continue
@@ -114,7 +136,10 @@ def verify(
                 stats["skipped"] += 1  # the template needs a unique category: no single answer (sanity: not_unique)
                 continue
             try:
-                derived = recompute({**r.record(), "question": r.question}, scene, config, cache)
+                if r.question_type == "obj_appearance_order":
+                    derived = _appearance_order(r, scene, config, cache)
+                else:
+                    derived = recompute({**r.record(), "question": r.question}, scene, config, cache)
             except (KeyError, IndexError, ValueError):
                 derived = None  # a category the scene lacks, or an option set without the derived answer
             if derived is None:
