@@ -176,3 +176,18 @@ def test_generate_excludes_builtin_list_by_name(tmp_path: Path, capsys: pytest.C
     assert main(["audit", str(out / "sr_train.jsonl"), "--no-bias", "--fail-on-leak"]) == 0
     assert main([*args, "--exclude-scenes", "no-such-list"]) == 2
     assert "no-such-list: no such scene list file (built-in lists: vsibench" in capsys.readouterr().err
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["audit", str(tmp_path / "missing.jsonl")]) == 2
+    assert capsys.readouterr().err.strip() == f"spatial-r1 audit: error: {tmp_path / 'missing.jsonl'}: no such file"
+    (tmp_path / "empty.jsonl").write_text("\n")
+    assert main(["audit", str(tmp_path / "empty.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("empty.jsonl: no rows\n")
+    good = _jsonl(tmp_path / "g.jsonl", [_count_row("scene9000_00")])
+    assert main(["audit", str(good), "--margin", "500"]) == 2
+    assert "--margin is in points (0-100), got 500.0" in capsys.readouterr().err
+    assert main(["audit", str(good), "--scannet", str(tmp_path)]) == 2
+    assert "no such folder (--scannet expects the ScanNet layout" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.json"))  # nothing half-written
