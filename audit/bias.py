@@ -158,6 +158,7 @@ def check_bias(
         if r.question_type is not None and r.line not in bad_lines:
             by_type[r.question_type].append((r, r.record()))
     fitted = fit_frequency(rec for group in by_type.values() for _, rec in group)
+    logging.getLogger("numexpr.utils").setLevel(logging.WARNING)  # its thread-count notice, via pandas
     import sklearn.linear_model  # noqa: F401 - load its OpenMP/BLAS libraries before limiting their threads
     from threadpoolctl import threadpool_limits
 
