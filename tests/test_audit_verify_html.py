@@ -132,3 +132,21 @@ def test_html_page_self_contained_and_rendered(vsibench_dir: Path, tmp_path: Pat
     assert (np.abs(pixels - DIRTY_RED).sum(axis=2) <= 30).sum() > 200  # the red NOT CLEAN verdict is on screen
     bars = (np.abs(pixels - (0x1F, 0x77, 0xB4)).sum(axis=2) <= 6).sum()  # matplotlib's first colour: the bars
     assert bars > 5000
+
+
+def test_real_scan_generated_set_audits_clean(scannet_root: Path, tmp_path: Path) -> None:
+    from spatial_r1_eval.generation.pipeline import generate
+
+    out = tmp_path / "sr"
+    generate(scannet_root, out, videos=False, progress=False, exclude_scenes=["scene0011_00"])
+    rep = audit_file(out / "sr_train.jsonl", scannet=scannet_root)
+    assert rep["summary"]["clean"] and rep["verification"]["scenes"]["loaded"] == 1
+    v = rep["verification"]["per_type"]
+    assert sum(s["derived"] for s in v.values()) == rep["rows"] > 0
+    # every size answer made 20 % too large is a disagreement, and nothing else is
+    records = [json.loads(line) for line in (out / "sr.jsonl").read_text().splitlines()]
+    wrong = [dict(r, ground_truth=str(round(float(r["ground_truth"]) * 1.2)))
+             if r["question_type"] == "object_size_estimation" else r for r in records]  # fmt: skip
+    (tmp_path / "wrong.jsonl").write_text("".join(json.dumps(r) + "\n" for r in wrong))
+    rep = audit_file(tmp_path / "wrong.jsonl", scannet=scannet_root, bias=False)
+    assert rep["verification"]["disagreements"] == v["object_size_estimation"]["rows"] > 0
