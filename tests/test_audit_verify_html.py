@@ -13,6 +13,7 @@ from PIL import Image
 
 from spatial_r1_eval.audit.html import render_html, write_html
 from spatial_r1_eval.audit.report import audit_file
+from spatial_r1_eval.audit.scene_lists import load_scene_list
 from spatial_r1_eval.cli import main
 
 DIRTY_RED = (0xB3, 0x26, 0x1E)  # p.dirty colour in the page's CSS
@@ -138,7 +139,7 @@ def test_real_scan_generated_set_audits_clean(scannet_root: Path, tmp_path: Path
     from spatial_r1_eval.generation.pipeline import generate
 
     out = tmp_path / "sr"
-    generate(scannet_root, out, videos=False, progress=False, exclude_scenes=["scene0011_00"])
+    generate(scannet_root, out, videos=False, progress=False, exclude_scenes=load_scene_list("vsibench"))
     rep = audit_file(out / "sr_train.jsonl", scannet=scannet_root)
     assert rep["summary"]["clean"] and rep["verification"]["scenes"]["loaded"] == 1
     v = rep["verification"]["per_type"]
