@@ -177,11 +177,11 @@ def problems(s: dict[str, Any]) -> list[str]:
     """The problems of a report summary, one phrase each (empty when clean)."""
     out = []
     if s["leaking_rows"]:
-        out.append(f"{s['leaking_rows']} rows from test scenes")
+        out.append(f"{s['leaking_rows']} row(s) from test scenes")
     if s["rows_with_issues"]:
-        out.append(f"{s['rows_with_issues']} rows with sanity issues")
+        out.append(f"{s['rows_with_issues']} row(s) with sanity issues")
     if s["biased_types"]:
         out.append("text-guessable types: " + ", ".join(s["biased_types"]))
     if s["disagreements"]:
-        out.append(f"{s['disagreements']} answers disagree with the scans")
+        out.append(f"{s['disagreements']} answer(s) disagreeing with the scans")
     return out

@@ -122,7 +122,7 @@ def test_html_page_self_contained_and_rendered(vsibench_dir: Path, tmp_path: Pat
     parser.feed(page)
     assert parser.external == [] and parser.tags.count("svg") == 2  # leakage and bias charts
     assert {"verdict", "leakage", "bias"} <= set(parser.ids)
-    assert "NOT CLEAN: 5130 rows from test scenes" in page and render_html(rep) == page  # deterministic
+    assert "NOT CLEAN: 5130 row(s) from test scenes" in page and render_html(rep) == page  # deterministic
     path = write_html(rep, tmp_path / "audit.html")
     shot = tmp_path / "shot.png"
     proc = _run_chromium(tmp_path, "--window-size=1200,1600", f"--screenshot={shot}", path.as_uri())
