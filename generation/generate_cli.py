@@ -23,7 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     parser.add_argument("--max-per-task", type=int, default=None, help="cap per question type over the dataset")
     parser.add_argument("--per-scene-cap", type=int, default=10, help="cap per scene and question type")
-    parser.add_argument("--exclude-scenes", default=None, help="scene list never to use (e.g. scannetv2_val.txt)")
+    parser.add_argument(
+        "--exclude-scenes",
+        default=None,
+        help="scenes never to use: a scene-list file or a built-in list (vsibench, scannet-val, vsibench-scannet...)",
+    )
     parser.add_argument("--variant", default="paper", choices=("paper", "vsibench"), help="generator procedures")
     parser.add_argument("--no-videos", action="store_true", help="do not export videos/scannet/<scene>.mp4")
     parser.add_argument("--ray", default=None, metavar="ADDRESS", help="run scene jobs on this Ray cluster")
@@ -32,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate into ``--out`` and print the report table; bad input raises a one-line error for the CLI."""
+    from spatial_r1_eval.audit.scene_lists import load_scene_list
     from spatial_r1_eval.generation.filters import format_report
     from spatial_r1_eval.generation.generators import GeneratorConfig
     from spatial_r1_eval.generation.pipeline import generate
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         max_per_task=args.max_per_task,
-        exclude_scenes=args.exclude_scenes,
+        exclude_scenes=load_scene_list(args.exclude_scenes) if args.exclude_scenes else None,
         videos=not args.no_videos,
         per_scene_cap=args.per_scene_cap,
         config=GeneratorConfig(variant=args.variant),

@@ -35,6 +35,8 @@ span.ci{display:block;font-size:10px;color:#777}
 ul.notes li{margin:2px 0}.chart svg{max-width:100%;height:auto}
 td.missing{color:#aaa}
 """
+#: The page style, shared with the ``spatial-r1 audit`` page (one look for every page the toolkit writes).
+PAGE_CSS = _CSS
 
 _JS = """
 (function(){

@@ -145,10 +145,17 @@ def save_radar_chart(rows: Sequence[Row], path: str | os.PathLike[str], title: s
 
 def bar_chart_svg(rows: Sequence[Row], title: str = "Per-task scores") -> str:
     """The grouped bar chart as an inline ``<svg>`` element (for the HTML page), deterministic."""
+    return figure_svg(bar_figure(rows, title))
+
+
+def figure_svg(fig) -> str:
+    """A matplotlib figure as an inline ``<svg>`` element (text as paths, fixed hash salt, no date): deterministic.
+
+    Shared by the leaderboard page and the ``spatial-r1 audit`` page.
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = bar_figure(rows, title)
     FigureCanvasAgg(fig)
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "spatial-r1-leaderboard", "svg.fonttype": "path"}):

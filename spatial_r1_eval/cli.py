@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "leaderboard": ("spatial_r1_eval.leaderboard.cli", "tables, plots and confidence intervals from lmms-eval runs"),
     "train": ("spatial_r1_eval.trainer.cli", "GRPO fine-tuning of a video MLLM from a recipe YAML"),
     "demo": ("spatial_r1_eval.demo", "the whole pipeline on synthetic scenes, end to end"),
+    "audit": (
+        "spatial_r1_eval.audit.cli",
+        "check a spatial-QA training set for test leakage, broken questions, answer bias, wrong answers",
+    ),
 }
 
 

@@ -14,7 +14,7 @@ SKIP_PREFIXES = ("spatial_r1_eval.tasks.", "spatial_r1_eval.__main__")
 
 def _modules() -> list[str]:
     names = ["spatial_r1_eval"]
-    for sub in ("", ".generation", ".trainer", ".leaderboard"):
+    for sub in ("", ".generation", ".trainer", ".leaderboard", ".audit"):
         pkg = importlib.import_module("spatial_r1_eval" + sub)
         for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
             if not info.name.startswith(SKIP_PREFIXES) and info.name not in names:
