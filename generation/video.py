@@ -6,12 +6,22 @@ invalid poses are not in ``scene.frames``; the previous valid frame is held). A 
 first appears in output frame ``ceil(i * fps_out / fps_in)``, at most ``1 / fps_out`` s after its own time,
 so appearance-order timings measured on stream indices (``index / 30``) carry over to the video.
 
-Output is deterministic: libx264 runs single-threaded with fixed settings and, by default, without its
-assembly kernels (``x264-params asm=0``), and the mp4 carries no creation time, so the same frames give the same
-bytes. Measured here: with the SIMD kernels on, the same frames encoded repeatedly in 4 concurrent processes gave
-different bitstreams (1 of 8 encodes identical; the decoded frames differ by up to 48 levels in a few frames);
-with ``asm=0``, 8 of 8 were identical, at about 3.5x the encoding time (0.17 s vs 0.05 s for 60 frames at
-160x120). Pass ``deterministic=False`` to :func:`write_mp4` for speed when byte-identity does not matter.
+Size: :func:`fit_size` fits the stream into a box (default VSI-Bench's 640x480), aspect kept, even dimensions,
+never enlarged (ScanNet's 1296x968 -> 640x478). Frames that can decode at reduced scale
+(``Frame.load_color_resized``: JPEG DCT scaling, :meth:`SensReader.read_color`) do so; the others are decoded at
+full size and resized (Pillow, bilinear). Decode -> resize -> encode is streamed: one frame in memory at a time,
+each stream frame decoded once, frames the 30 -> 24 fps resampling drops never decoded.
+
+Reproducibility: libx264 runs single-threaded with every threading knob pinned (``threads=1``,
+``lookahead-threads=1``, ``sliced-threads=0``, ``sync-lookahead=0``), fixed settings, and the mp4 carries no
+creation time. Two guarantees:
+
+- default (x264's SIMD kernels on): byte-identical on the same machine (same x264 build and CPU feature set),
+  also across concurrent encoders (tested). Across CPUs the bytes may differ: x264 dispatches its kernels on the
+  CPU's features and a few of them (``mbtree_propagate_cost``, in float) are only checked against the C code to a
+  tolerance by x264's own ``checkasm``; the decoded frames stay visually identical.
+- ``deterministic=True`` (``--deterministic-video``, ``x264-params asm=0``): x264's C code only, the same bytes
+  on any x86/ARM machine with the same x264 build; about 3-4x slower to encode.
 """
 
 from __future__ import annotations
@@ -20,13 +30,67 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from spatial_r1_eval.files import atomic_open
 from spatial_r1_eval.generation.scene import Frame, Scene
+from spatial_r1_eval.generation.sens import resize_rgb
 
 PathLike = str | os.PathLike[str]
+
+#: Frame rate of the exported videos (VSI-Bench's).
+VIDEO_FPS = 24.0
+#: Default video box (VSI-Bench's ScanNet videos are 640x480).
+DEFAULT_VIDEO_SIZE = (640, 480)
+#: x264 threading pinned to one thread, no lookahead or slice threads (see the module docstring).
+_X264_THREADS = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"
+
+
+class VideoInfo(NamedTuple):
+    """What :func:`export_scene_video` wrote: frame count, size in pixels, frame rate."""
+
+    frames: int
+    width: int
+    height: int
+    fps: float
+
+
+def parse_video_size(text: str) -> tuple[int, int] | None:
+    """``"640x480"`` -> ``(640, 480)``; ``"native"`` -> ``None`` (keep the stream size).
+
+    Example:
+        >>> parse_video_size("640x480"), parse_video_size("native")
+        ((640, 480), None)
+    """
+    text = str(text).strip().lower()
+    if text == "native":
+        return None
+    w, sep, h = text.partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 2 or int(h) < 2:
+        raise ValueError(f"video size must be WIDTHxHEIGHT (e.g. 640x480, both >= 2) or 'native', got {text!r}")
+    return int(w), int(h)
+
+
+def fit_size(width: int, height: int, box: tuple[int, int] | None) -> tuple[int, int]:
+    """Size of a ``width`` x ``height`` stream fitted into ``box``: aspect kept, even, never enlarged.
+
+    Args:
+        width: Stream width.
+        height: Stream height.
+        box: ``(max_width, max_height)``, or ``None`` for the native size (rounded down to even).
+
+    Example:
+        >>> fit_size(1296, 968, (640, 480)), fit_size(160, 120, (640, 480)), fit_size(1297, 969, None)
+        ((640, 478), (160, 120), (1296, 968))
+    """
+    if box is None:
+        return width // 2 * 2, height // 2 * 2
+    scale = min(box[0] / width, box[1] / height, 1.0)
+    if scale >= 1.0:
+        return width // 2 * 2, height // 2 * 2
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 def resample_indices(stream_indices: Sequence[int], fps_in: float = 30.0, fps_out: float = 24.0) -> np.ndarray:
@@ -63,14 +127,16 @@ def write_mp4(
 ) -> int:
     """Encode RGB frames as H.264 (yuv420p) mp4, atomically; returns the number of frames written.
 
+    Frames are consumed one at a time (a generator keeps memory bounded).
+
     Args:
         frames: (H, W, 3) ``uint8`` images, all the same size (odd sizes lose their last row/column: yuv420p
             needs even dimensions).
         path: Output ``.mp4``.
         fps: Frame rate (integer or fraction-friendly float, e.g. 24).
         crf: x264 constant rate factor (quality).
-        deterministic: Disable x264's assembly kernels so that the same frames always give the same bytes
-            (slower; see the module docstring).
+        deterministic: x264's C code only (``asm=0``): the same bytes on any machine; ``False`` uses its SIMD
+            kernels, byte-identical on the same machine (see the module docstring).
 
     Example:
         >>> import tempfile, pathlib
@@ -103,9 +169,8 @@ def write_mp4(
                     stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
                     stream.codec_context.thread_count = 1
                     stream.codec_context.thread_type = "NONE"
-                    stream.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
-                    if deterministic:
-                        stream.options = {**stream.options, "x264-params": "asm=0"}
+                    params = _X264_THREADS + (":asm=0" if deterministic else "")
+                    stream.options = {"crf": str(crf), "preset": "medium", "threads": "1", "x264-params": params}
                 elif (h, w) != (stream.height, stream.width):
                     raise ValueError(f"{path}: frame {n} is {w}x{h}, the first was {stream.width}x{stream.height}")
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="rgb24")
@@ -117,25 +182,69 @@ def write_mp4(
     return n
 
 
-def scene_video_frames(frames: Sequence[Frame], fps_in: float, fps_out: float = 24.0) -> Iterable[np.ndarray]:
-    """Colour images of ``frames`` resampled to ``fps_out`` (:func:`resample_indices`), each decoded once."""
+def scene_video_frames(
+    frames: Sequence[Frame], fps_in: float, fps_out: float = 24.0, size: tuple[int, int] | None = None
+) -> Iterable[np.ndarray]:
+    """Colour images of ``frames`` resampled to ``fps_out`` (:func:`resample_indices`), each decoded once.
+
+    Args:
+        frames: The stream's frames.
+        fps_in: Their frame rate.
+        fps_out: The video's.
+        size: Box to fit the images in (:func:`fit_size`), ``None`` for the native size. The first frame is
+            decoded at full size (to learn the stream size); the others at reduced scale when the frame can
+            (``load_color_resized``), else at full size and resized.
+    """
     positions = resample_indices([f.index for f in frames], fps_in, fps_out)
     last_pos, last_img = -1, None
+    target: tuple[int, int] | None = None
     for pos in positions:
         if pos != last_pos:
-            last_pos, last_img = int(pos), frames[int(pos)].load_color()
+            frame = frames[int(pos)]
+            if target is None:
+                full = frame.load_color()
+                target = fit_size(full.shape[1], full.shape[0], size)
+                img = resize_rgb(full, target)
+            elif frame.load_color_resized is not None and size is not None:
+                img = frame.load_color_resized(target)
+            else:
+                img = resize_rgb(frame.load_color(), target)
+            last_pos, last_img = int(pos), img
         yield last_img
 
 
-def export_scene_video(scene: Scene, path: PathLike, fps: float = 24) -> int:
+def export_scene_video(
+    scene: Scene,
+    path: PathLike,
+    fps: float = VIDEO_FPS,
+    *,
+    size: tuple[int, int] | None = None,
+    deterministic: bool = True,
+) -> VideoInfo:
     """Write the scene's camera stream as an mp4 at ``fps`` (default 24) from its ``scene.fps`` stream.
 
+    Args:
+        scene: A scene with frames.
+        path: Output ``.mp4`` (written atomically).
+        fps: Video frame rate.
+        size: Box the video fits in (:func:`fit_size`; e.g. ``DEFAULT_VIDEO_SIZE``), ``None``: the stream's size.
+        deterministic: Strict byte identity across machines (:func:`write_mp4`).
+
     Returns:
-        Number of video frames.
+        Frames written, their width and height, and the frame rate.
 
     Raises:
         ValueError: the scene has no frames (e.g. a scan without ``.sens``).
     """
     if not scene.frames:
         raise ValueError(f"{scene.name}: no camera frames to export (no .sens stream?)")
-    return write_mp4(scene_video_frames(scene.frames, scene.fps, fps), path, fps)
+    shape: list[int] = []
+
+    def frames() -> Iterable[np.ndarray]:
+        for img in scene_video_frames(scene.frames, scene.fps, fps, size):
+            if not shape:
+                shape.extend(img.shape[:2])
+            yield img
+
+    n = write_mp4(frames(), path, fps, deterministic=deterministic)
+    return VideoInfo(n, shape[1] // 2 * 2, shape[0] // 2 * 2, float(fps))

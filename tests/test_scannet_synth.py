@@ -242,9 +242,10 @@ def test_video_export_resamples_to_24_fps(loaded, tmp_path):
     av = pytest.importorskip("av")
     _, scene, _ = loaded[0]
     path = tmp_path / "v.mp4"
-    n = export_scene_video(scene, path)
+    info = export_scene_video(scene, path)  # size=None: the native size
+    n = info.frames
     expected = resample_indices([f.index for f in scene.frames], 30.0, 24.0)
-    assert n == len(expected)
+    assert n == len(expected) and (info.width, info.height, info.fps) == (SIZE["width"], SIZE["height"], 24.0)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert stream.average_rate == 24 and stream.codec_context.name == "h264"
