@@ -8,20 +8,26 @@ so appearance-order timings measured on stream indices (``index / 30``) carry ov
 
 Size: :func:`fit_size` fits the stream into a box (default VSI-Bench's 640x480), aspect kept, even dimensions,
 never enlarged (ScanNet's 1296x968 -> 640x478). Frames that can decode at reduced scale
-(``Frame.load_color_resized``: JPEG DCT scaling, :meth:`SensReader.read_color`) do so; the others are decoded at
+(``Frame.load_color_resized``: JPEG DCT scaling, :meth:`SensReader.read_color_resized`) do so; the others are decoded at
 full size and resized (Pillow, bilinear). Decode -> resize -> encode is streamed: one frame in memory at a time,
 each stream frame decoded once, frames the 30 -> 24 fps resampling drops never decoded.
 
 Reproducibility: libx264 runs single-threaded with every threading knob pinned (``threads=1``,
 ``lookahead-threads=1``, ``sliced-threads=0``, ``sync-lookahead=0``), fixed settings, and the mp4 carries no
-creation time. Two guarantees:
+creation time. What can make encodes differ is CPU-dispatched SIMD code, in two places: x264's kernels (a few,
+e.g. the float ``mbtree_propagate_cost``, are checked against its C code only to a tolerance by x264's own
+``checkasm``) and FFmpeg's RGB -> yuv420p conversion (swscale's default SIMD path differs from its bit-exact C
+path by 1 level in ~2.5 % of the samples, measured here). Threads are not a cause once pinned: with the SIMD
+kernels on, 120 of 120 encodes of the same frames in 6 concurrent processes were byte-identical here (AMD EPYC,
+AVX2; an earlier report of 1 in 8 identical under load could not be reproduced), and the concurrent-encoder test
+checks both modes. Two guarantees:
 
-- default (x264's SIMD kernels on): byte-identical on the same machine (same x264 build and CPU feature set),
-  also across concurrent encoders (tested). Across CPUs the bytes may differ: x264 dispatches its kernels on the
-  CPU's features and a few of them (``mbtree_propagate_cost``, in float) are only checked against the C code to a
-  tolerance by x264's own ``checkasm``; the decoded frames stay visually identical.
-- ``deterministic=True`` (``--deterministic-video``, ``x264-params asm=0``): x264's C code only, the same bytes
-  on any x86/ARM machine with the same x264 build; about 3-4x slower to encode.
+- default (``deterministic=False``, SIMD on): byte-identical on the same machine (same FFmpeg/x264 build, same
+  CPU features), whatever the load or the number of concurrent encoders; on another CPU the bytes may differ
+  (same settings and quality, slightly different encoder decisions).
+- ``deterministic=True`` (``--deterministic-video``): x264's C code (``asm=0``) and swscale's bit-exact conversion
+  (``SWS_ACCURATE_RND | SWS_BITEXACT``): the same bytes wherever the same FFmpeg/x264 build runs (JPEG decoding
+  is libjpeg-turbo, whose SIMD output equals its C output; resizing is Pillow's C code); 3-4x slower to encode.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ VIDEO_FPS = 24.0
 DEFAULT_VIDEO_SIZE = (640, 480)
 #: x264 threading pinned to one thread, no lookahead or slice threads (see the module docstring).
 _X264_THREADS = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"
+#: swscale flags for the strict RGB -> yuv420p conversion: SWS_BILINEAR | SWS_ACCURATE_RND | SWS_BITEXACT.
+_SWS_BITEXACT = 0x2 | 0x40000 | 0x80000
 
 
 class VideoInfo(NamedTuple):
@@ -153,6 +161,7 @@ def write_mp4(
 
     path = Path(path)
     rate = Fraction(fps).limit_denominator(1001)
+    flags = _SWS_BITEXACT if deterministic else None  # None: PyAV's default (bilinear, SIMD where it has it)
     n = 0
     with atomic_open(path, "wb") as f:
         with av.open(f, "w", format="mp4") as container:
@@ -174,6 +183,7 @@ def write_mp4(
                 elif (h, w) != (stream.height, stream.width):
                     raise ValueError(f"{path}: frame {n} is {w}x{h}, the first was {stream.width}x{stream.height}")
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="rgb24")
+                video_frame = video_frame.reformat(format="yuv420p", interpolation=flags)
                 container.mux(stream.encode(video_frame))
                 n += 1
             if stream is None:
