@@ -7,9 +7,10 @@ first appears in output frame ``ceil(i * fps_out / fps_in)``, at most ``1 / fps_
 so appearance-order timings measured on stream indices (``index / 30``) carry over to the video.
 
 Size: :func:`fit_size` fits the stream into a box (default VSI-Bench's 640x480), aspect kept, even dimensions,
-never enlarged (ScanNet's 1296x968 -> 640x478). Frames that can decode at reduced scale
-(``Frame.load_color_resized``: JPEG DCT scaling, :meth:`SensReader.read_color_resized`) do so; the others are decoded at
-full size and resized (Pillow, bilinear). Decode -> resize -> encode is streamed: one frame in memory at a time,
+never enlarged (ScanNet's 1296x968 -> 640x478). Frames that can decode at reduced scale (``Frame.load_color_reduced``:
+JPEG DCT scaling, :meth:`SensReader.read_color_reduced`, 1296x968 -> 648x484) do so; the encoder's RGB -> yuv420p
+conversion (FFmpeg's swscale, bilinear) scales them to the exact size in the same pass (~1.7 ms a frame at 640x478,
+where a separate Pillow resize took ~10 ms). Decode -> scale -> encode is streamed: one frame in memory at a time,
 each stream frame decoded once, frames the 30 -> 24 fps resampling drops never decoded.
 
 Reproducibility: libx264 runs single-threaded with every threading knob pinned (``threads=1``,
@@ -42,7 +43,6 @@ import numpy as np
 
 from spatial_r1_eval.files import atomic_open
 from spatial_r1_eval.generation.scene import Frame, Scene
-from spatial_r1_eval.generation.sens import resize_rgb
 
 PathLike = str | os.PathLike[str]
 
@@ -131,20 +131,28 @@ def resample_indices(stream_indices: Sequence[int], fps_in: float = 30.0, fps_ou
 
 
 def write_mp4(
-    frames: Iterable[np.ndarray], path: PathLike, fps: float = 24, *, crf: int = 23, deterministic: bool = True
+    frames: Iterable[np.ndarray],
+    path: PathLike,
+    fps: float = 24,
+    *,
+    crf: int = 23,
+    deterministic: bool = True,
+    size: tuple[int, int] | None = None,
 ) -> int:
     """Encode RGB frames as H.264 (yuv420p) mp4, atomically; returns the number of frames written.
 
     Frames are consumed one at a time (a generator keeps memory bounded).
 
     Args:
-        frames: (H, W, 3) ``uint8`` images, all the same size (odd sizes lose their last row/column: yuv420p
-            needs even dimensions).
+        frames: (H, W, 3) ``uint8`` images. Without ``size`` all the same size (odd sizes lose their last
+            row/column: yuv420p needs even dimensions); with ``size`` any sizes, each scaled to it.
         path: Output ``.mp4``.
         fps: Frame rate (integer or fraction-friendly float, e.g. 24).
         crf: x264 constant rate factor (quality).
         deterministic: x264's C code only (``asm=0``): the same bytes on any machine; ``False`` uses its SIMD
             kernels, byte-identical on the same machine (see the module docstring).
+        size: Output (width, height), both even: every frame is scaled to it (swscale bilinear, in the
+            colour-conversion pass). ``None``: the first frame's size.
 
     Example:
         >>> import tempfile, pathlib
@@ -161,6 +169,8 @@ def write_mp4(
 
     path = Path(path)
     rate = Fraction(fps).limit_denominator(1001)
+    if size is not None and (len(size) != 2 or min(size) < 2 or size[0] % 2 or size[1] % 2):
+        raise ValueError(f"{path}: video size must be two even numbers >= 2, got {size!r}")
     flags = _SWS_BITEXACT if deterministic else None  # None: PyAV's default (bilinear, SIMD where it has it)
     n = 0
     with atomic_open(path, "wb") as f:
@@ -170,20 +180,22 @@ def write_mp4(
                 frame = np.asarray(frame)
                 if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
                     raise ValueError(f"{path}: frames must be (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
-                h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
+                h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2  # yuv420p: even sizes
                 if stream is None:
                     if h == 0 or w == 0:
                         raise ValueError(f"{path}: frames of {frame.shape[1]}x{frame.shape[0]} are too small")
                     stream = container.add_stream("libx264", rate=rate)
-                    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+                    stream.width, stream.height = (int(size[0]), int(size[1])) if size else (w, h)
+                    stream.pix_fmt = "yuv420p"
                     stream.codec_context.thread_count = 1
                     stream.codec_context.thread_type = "NONE"
                     params = _X264_THREADS + (":asm=0" if deterministic else "")
                     stream.options = {"crf": str(crf), "preset": "medium", "threads": "1", "x264-params": params}
-                elif (h, w) != (stream.height, stream.width):
+                elif size is None and (h, w) != (stream.height, stream.width):
                     raise ValueError(f"{path}: frame {n} is {w}x{h}, the first was {stream.width}x{stream.height}")
-                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="rgb24")
-                video_frame = video_frame.reformat(format="yuv420p", interpolation=flags)
+                src = frame if size else frame[:h, :w]  # with ``size``, swscale scales the whole frame
+                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(src), format="rgb24")
+                video_frame = video_frame.reformat(stream.width, stream.height, "yuv420p", interpolation=flags)
                 container.mux(stream.encode(video_frame))
                 n += 1
             if stream is None:
@@ -193,7 +205,7 @@ def write_mp4(
 
 
 def scene_video_frames(
-    frames: Sequence[Frame], fps_in: float, fps_out: float = 24.0, size: tuple[int, int] | None = None
+    frames: Sequence[Frame], fps_in: float, fps_out: float = 24.0, min_size: tuple[int, int] | None = None
 ) -> Iterable[np.ndarray]:
     """Colour images of ``frames`` resampled to ``fps_out`` (:func:`resample_indices`), each decoded once.
 
@@ -201,24 +213,19 @@ def scene_video_frames(
         frames: The stream's frames.
         fps_in: Their frame rate.
         fps_out: The video's.
-        size: Box to fit the images in (:func:`fit_size`), ``None`` for the native size. The first frame is
-            decoded at full size (to learn the stream size); the others at reduced scale when the frame can
-            (``load_color_resized``), else at full size and resized.
+        min_size: Decode at reduced scale where the frame can (``load_color_reduced``), keeping at least this
+            (width, height); the images then still need scaling to the exact size (:func:`write_mp4` ``size``).
+            ``None``: full size.
     """
     positions = resample_indices([f.index for f in frames], fps_in, fps_out)
     last_pos, last_img = -1, None
-    target: tuple[int, int] | None = None
     for pos in positions:
         if pos != last_pos:
             frame = frames[int(pos)]
-            if target is None:
-                full = frame.load_color()
-                target = fit_size(full.shape[1], full.shape[0], size)
-                img = resize_rgb(full, target)
-            elif frame.load_color_resized is not None and size is not None:
-                img = frame.load_color_resized(target)
+            if min_size is not None and frame.load_color_reduced is not None:
+                img = frame.load_color_reduced(min_size)
             else:
-                img = resize_rgb(frame.load_color(), target)
+                img = frame.load_color()
             last_pos, last_img = int(pos), img
         yield last_img
 
@@ -248,13 +255,11 @@ def export_scene_video(
     """
     if not scene.frames:
         raise ValueError(f"{scene.name}: no camera frames to export (no .sens stream?)")
-    shape: list[int] = []
-
-    def frames() -> Iterable[np.ndarray]:
-        for img in scene_video_frames(scene.frames, scene.fps, fps, size):
-            if not shape:
-                shape.extend(img.shape[:2])
-            yield img
-
-    n = write_mp4(frames(), path, fps, deterministic=deterministic)
-    return VideoInfo(n, shape[1] // 2 * 2, shape[0] // 2 * 2, float(fps))
+    first = scene.frames[0].load_color()  # the stream size (one full decode)
+    width, height = fit_size(first.shape[1], first.shape[0], size)
+    if (width, height) == (first.shape[1] // 2 * 2, first.shape[0] // 2 * 2):  # native: frames as decoded
+        n = write_mp4(scene_video_frames(scene.frames, scene.fps, fps), path, fps, deterministic=deterministic)
+    else:
+        images = scene_video_frames(scene.frames, scene.fps, fps, (width, height))
+        n = write_mp4(images, path, fps, deterministic=deterministic, size=(width, height))
+    return VideoInfo(n, width, height, float(fps))

@@ -23,12 +23,11 @@ def root(tmp_path_factory) -> Path:
     return root
 
 
-def _pil_reference(frame_bytes: bytes, size: tuple[int, int]) -> np.ndarray:
-    """Full-size decode, then Pillow's Lanczos resize: an independent reference for the reduced decode."""
+def _full_decode(frame_bytes: bytes) -> np.ndarray:
     from PIL import Image
 
     with Image.open(io.BytesIO(frame_bytes)) as im:
-        return np.asarray(im.convert("RGB").resize(size, Image.Resampling.LANCZOS)).astype(float)
+        return np.asarray(im.convert("RGB"))
 
 
 def test_fit_size_keeps_aspect_even_and_never_enlarges():
@@ -47,21 +46,26 @@ def test_fit_size_keeps_aspect_even_and_never_enlarges():
             parse_video_size(bad)
 
 
-def test_reduced_scale_decode_matches_a_full_decode_and_resize(root):
+def test_reduced_scale_decode_is_the_block_mean_of_a_full_decode(root):
     from spatial_r1_eval.generation.sens import SensReader
 
     reader = SensReader(root / "scans" / "scene9000_00" / "scene9000_00.sens")
-    for size in [(160, 120), (100, 76), (W, H)]:
+    # smallest DCT scale 1/s keeping both sides >= the request (libjpeg: s in 1, 2, 4, 8)
+    for size, scale in [((160, 120), 2), ((100, 76), 2), ((80, 60), 4), ((40, 30), 8), ((W, H), 1), ((161, 120), 1)]:
         for index in (0, 13, 29):
             info = reader.frames[index]
-            data = reader._read_bytes(info.color_offset, info.color_size)
-            img = reader.read_color_resized(index, size)
-            assert img.shape == (size[1], size[0], 3) and img.dtype == np.uint8
-            assert np.abs(img.astype(float) - _pil_reference(data, size)).mean() < 3
+            full = _full_decode(reader._read_bytes(info.color_offset, info.color_size)).astype(float)
+            img = reader.read_color_reduced(index, size)
+            assert img.shape == (H // scale, W // scale, 3) and img.dtype == np.uint8
+            # the scaled IDCT approximates the mean of each s x s block of the full-size picture
+            blocks = full.reshape(H // scale, scale, W // scale, scale, 3).mean(axis=(1, 3))
+            assert np.abs(img.astype(float) - blocks).mean() < 3
 
 
 def test_export_fits_the_box_and_shows_the_same_pictures(root, tmp_path):
     av = pytest.importorskip("av")
+    from PIL import Image
+
     scene = load_scene(root / "scans" / "scene9000_00")
     path = tmp_path / "small.mp4"
     info = export_scene_video(scene, path, size=(100, 100), deterministic=False)
@@ -73,10 +77,8 @@ def test_export_fits_the_box_and_shows_the_same_pictures(root, tmp_path):
         decoded = [fr.to_ndarray(format="rgb24") for fr in container.decode(stream)]
     assert len(decoded) == info.frames
     for k in (0, len(decoded) // 2, len(decoded) - 1):
-        source = scene.frames[int(expected[k])].load_color()
-        from PIL import Image
-
-        ref = np.asarray(Image.fromarray(source).resize((100, 76), Image.Resampling.LANCZOS)).astype(float)
+        source = Image.fromarray(scene.frames[int(expected[k])].load_color())
+        ref = np.asarray(source.resize((100, 76), Image.Resampling.LANCZOS)).astype(float)  # independent filter
         assert np.abs(decoded[k].astype(float) - ref).mean() < 12  # lossy, but the same picture at that size
 
 
