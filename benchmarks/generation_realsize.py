@@ -157,47 +157,56 @@ def copies(root: Path, n: int, dest: Path) -> Path:
     return dest
 
 
+def compare_paths(scene_dir: str, tmp: str, load: float) -> None:
+    """Reference, old and new path, each in a fresh process; prints the tables."""
+    results = {"reference": _in_fresh_process(run_reference, scene_dir)}
+    for name, p in PATHS.items():
+        results[name] = _in_fresh_process(run_path, scene_dir, p["size"], p["deterministic"], tmp)
+    stages = ["load", "generators", "label images", "decode", "encode"]
+    ref = results["reference"]
+    stream = ref["stream_frames"]
+    cores = os.cpu_count()
+    print(f"\nscene: {stream} frames 1296x968 (synthetic), load average {load:.1f} on {cores} cores\n")
+    print(f"{'stage':<14}" + "".join(f"{n + ' wall s':>14}{n + ' cpu s':>13}" for n in ("old", "new")))
+    for s in stages:
+        row = f"{s:<14}"
+        for n in ("old", "new"):
+            row += f"{results[n]['wall'].get(s, 0):>14.2f}{results[n]['cpu'].get(s, 0):>13.2f}"
+        print(row)
+    print()
+    ref_wall, ref_cpu = sum(ref["wall"].values()), sum(ref["cpu"].values())
+    print(f"reference: plain full-size PIL decode of {stream} JPEGs: {ref_wall:.2f} s wall, {ref_cpu:.2f} s cpu")
+    tot = {n: (sum(results[n]["wall"].values()), sum(results[n]["cpu"].values())) for n in PATHS}
+    header = f"{'path':<5}{'total wall s':>13}{'total cpu s':>12}{'video fps':>10}{'peak RSS MB':>12}"
+    print(header + f"{'cpu x ref':>12}{'CPU-h ScanNet':>14}")
+    for n in PATHS:
+        r = results[n]
+        video_cpu = r["cpu"]["decode"] + r["cpu"]["encode"]
+        fps = r["video_frames"] / video_cpu
+        cpu_h = tot[n][1] / stream * SCANNET_FRAMES / 3600
+        print(
+            f"{n:<5}{tot[n][0]:>13.2f}{tot[n][1]:>12.2f}{fps:>10.1f}{r['rss_mb']:>12.0f}"
+            f"{tot[n][1] / ref_cpu:>11.2f}x{cpu_h:>14.1f}"
+        )
+    cpu_x, wall_x = tot["old"][1] / tot["new"][1], tot["old"][0] / tot["new"][0]
+    print(f"speed-up new vs old: {cpu_x:.2f}x cpu, {wall_x:.2f}x wall")
+    n_video = results["new"]["video_frames"]
+    print(f"(fps = video frames per CPU second of decode + encode; {n_video} video frames)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=600, help="stream frames (5578 = scene0000_00, 1650 = mean)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "spatial-r1-bench")
     ap.add_argument("--workers", type=int, nargs="*", default=[], help="also time `generate` with these workers")
+    ap.add_argument("--workers-only", action="store_true", help="only the --workers timing (no old/new stages)")
     args = ap.parse_args()
     root = build_scene(args.cache, args.frames)
     scene_dir = str(root / "scans" / "scene9000_00")
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        results = {"reference": _in_fresh_process(run_reference, scene_dir)}
-        for name, p in PATHS.items():
-            results[name] = _in_fresh_process(run_path, scene_dir, p["size"], p["deterministic"], tmp)
-        stages = ["load", "generators", "label images", "decode", "encode"]
-        ref = results["reference"]
-        stream = ref["stream_frames"]
-        print(f"\nscene: {stream} frames 1296x968 (synthetic), load average {load:.1f} on {os.cpu_count()} cores\n")
-        print(f"{'stage':<14}" + "".join(f"{n + ' wall s':>14}{n + ' cpu s':>13}" for n in ("old", "new")))
-        for s in stages:
-            row = f"{s:<14}"
-            for n in ("old", "new"):
-                row += f"{results[n]['wall'].get(s, 0):>14.2f}{results[n]['cpu'].get(s, 0):>13.2f}"
-            print(row)
-        print()
-        ref_wall, ref_cpu = sum(ref["wall"].values()), sum(ref["cpu"].values())
-        print(f"reference: plain full-size PIL decode of {stream} JPEGs: {ref_wall:.2f} s wall, {ref_cpu:.2f} s cpu")
-        tot = {n: (sum(results[n]["wall"].values()), sum(results[n]["cpu"].values())) for n in PATHS}
-        header = f"{'path':<5}{'total wall s':>13}{'total cpu s':>12}{'video fps':>10}{'peak RSS MB':>12}"
-        print(header + f"{'x reference':>12}{'CPU-h ScanNet':>14}")
-        for n in PATHS:
-            r = results[n]
-            video_cpu = r["cpu"]["decode"] + r["cpu"]["encode"]
-            fps = r["video_frames"] / video_cpu
-            cpu_h = tot[n][1] / stream * SCANNET_FRAMES / 3600
-            print(
-                f"{n:<5}{tot[n][0]:>13.2f}{tot[n][1]:>12.2f}{fps:>10.1f}{r['rss_mb']:>12.0f}"
-                f"{tot[n][1] / ref_cpu:>11.2f}x{cpu_h:>14.1f}"
-            )
-        cpu_x, wall_x = tot["old"][1] / tot["new"][1], tot["old"][0] / tot["new"][0]
-        print(f"speed-up new vs old: {cpu_x:.2f}x cpu, {wall_x:.2f}x wall")
-        print(f"(fps = video frames per CPU second of decode + encode; {results['new']['video_frames']} video frames)")
+        if not args.workers_only:
+            compare_paths(scene_dir, tmp, load)
         if args.workers:
             n_copies = max(args.workers)
             many = copies(root, n_copies, Path(tmp) / "many")
@@ -205,7 +214,7 @@ def main() -> None:
             base = None
             for w in args.workers:
                 out = Path(tmp) / f"gen{w}"
-                wall = _in_fresh_process(run_generate, str(many), str(out), w, (640, 480), False)
+                wall = run_generate(str(many), str(out), w, (640, 480), False)  # its workers are fresh processes
                 base = base or wall
                 print(f"{w:>7} {wall:>8.2f} {wall / n_copies:>8.2f} {base / wall:>8.2f}x")
                 shutil.rmtree(out, ignore_errors=True)

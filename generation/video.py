@@ -27,8 +27,9 @@ checks both modes. Two guarantees:
   CPU features), whatever the load or the number of concurrent encoders; on another CPU the bytes may differ
   (same settings and quality, slightly different encoder decisions).
 - ``deterministic=True`` (``--deterministic-video``): x264's C code (``asm=0``) and swscale's bit-exact conversion
-  (``SWS_ACCURATE_RND | SWS_BITEXACT``): the same bytes wherever the same FFmpeg/x264 build runs (JPEG decoding
-  is libjpeg-turbo, whose SIMD output equals its C output; resizing is Pillow's C code); 3-4x slower to encode.
+  (``SWS_ACCURATE_RND | SWS_BITEXACT``, which also does the scaling): the same bytes wherever the same FFmpeg/x264
+  build runs (JPEG decoding is libjpeg-turbo, whose SIMD output equals its C output); 3.6x slower to encode
+  (640x478: 14.7 vs 53 frames per CPU second, measured here).
 """
 
 from __future__ import annotations
