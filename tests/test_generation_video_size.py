@@ -116,3 +116,26 @@ def test_generate_records_video_size_and_fps(root, tmp_path):
     assert q_small == q_native
     with pytest.raises(ValueError, match="video_size"):
         generate(root, tmp_path / "bad", video_size=(0, 480), progress=False)
+
+
+def test_cli_video_flags(root, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    base = [sys.executable, "-m", "spatial_r1_eval.cli", "generate", "--scannet", str(root), "--no-progress"]
+    proc = subprocess.run(
+        [*base, "--out", str(tmp_path / "cli"), "--video-size", "160x160", "--deterministic-video"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    video = json.loads((tmp_path / "cli" / "report.json").read_text())["settings"]["video"]
+    assert video == {"size": "160x160", "fps": 24.0, "deterministic": True, "sizes": {"160x120": 1}}
+    bad = subprocess.run(
+        [*base, "--out", str(tmp_path / "bad"), "--video-size", "640by480"], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode != 0 and "WIDTHxHEIGHT" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad" / "report.json").exists()
