@@ -190,8 +190,8 @@ class SensReader:
         """Frame ``index``'s colour image decoded at reduced scale, still at least ``size`` = (width, height).
 
         JPEG frames are decoded directly at the smallest DCT scale (1/2, 1/4, 1/8: libjpeg's scaled IDCT, Pillow's
-        ``draft``) that keeps both sides >= ``size``: a 1296x968 frame for a 640x478 video decodes at 648x484, ~4x
-        less work than a full decode. Other encodings (and frames already small) come at full size.
+        ``draft``) that keeps both sides >= ``size``: a 1296x968 frame for a 640x478 video decodes at 648x484, ~3x
+        faster than a full decode (2.7 vs 7.8 ms here). Other encodings (and frames already small) come at full size.
 
         Returns:
             (h, w, 3) ``uint8`` RGB with ``w >= size[0]`` and ``h >= size[1]`` (when the stream is that large).
