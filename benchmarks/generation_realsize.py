@@ -157,29 +157,30 @@ def copies(root: Path, n: int, dest: Path) -> Path:
     return dest
 
 
-def compare_paths(scene_dir: str, tmp: str, load: float) -> None:
-    """Reference, old and new path, each in a fresh process; prints the tables."""
+def compare_paths(scene_dir: str, tmp: str, load: float, paths: list[str]) -> None:
+    """Reference and the ``paths`` (old, new), each in a fresh process; prints the tables."""
     results = {"reference": _in_fresh_process(run_reference, scene_dir)}
-    for name, p in PATHS.items():
+    for name in paths:
+        p = PATHS[name]
         results[name] = _in_fresh_process(run_path, scene_dir, p["size"], p["deterministic"], tmp)
     stages = ["load", "generators", "label images", "decode", "encode"]
     ref = results["reference"]
     stream = ref["stream_frames"]
     cores = os.cpu_count()
     print(f"\nscene: {stream} frames 1296x968 (synthetic), load average {load:.1f} on {cores} cores\n")
-    print(f"{'stage':<14}" + "".join(f"{n + ' wall s':>14}{n + ' cpu s':>13}" for n in ("old", "new")))
+    print(f"{'stage':<14}" + "".join(f"{n + ' wall s':>14}{n + ' cpu s':>13}" for n in paths))
     for s in stages:
         row = f"{s:<14}"
-        for n in ("old", "new"):
+        for n in paths:
             row += f"{results[n]['wall'].get(s, 0):>14.2f}{results[n]['cpu'].get(s, 0):>13.2f}"
         print(row)
     print()
     ref_wall, ref_cpu = sum(ref["wall"].values()), sum(ref["cpu"].values())
     print(f"reference: plain full-size PIL decode of {stream} JPEGs: {ref_wall:.2f} s wall, {ref_cpu:.2f} s cpu")
-    tot = {n: (sum(results[n]["wall"].values()), sum(results[n]["cpu"].values())) for n in PATHS}
+    tot = {n: (sum(results[n]["wall"].values()), sum(results[n]["cpu"].values())) for n in paths}
     header = f"{'path':<5}{'total wall s':>13}{'total cpu s':>12}{'video fps':>10}{'peak RSS MB':>12}"
     print(header + f"{'cpu x ref':>12}{'CPU-h ScanNet':>14}")
-    for n in PATHS:
+    for n in paths:
         r = results[n]
         video_cpu = r["cpu"]["decode"] + r["cpu"]["encode"]
         fps = r["video_frames"] / video_cpu
@@ -188,9 +189,10 @@ def compare_paths(scene_dir: str, tmp: str, load: float) -> None:
             f"{n:<5}{tot[n][0]:>13.2f}{tot[n][1]:>12.2f}{fps:>10.1f}{r['rss_mb']:>12.0f}"
             f"{tot[n][1] / ref_cpu:>11.2f}x{cpu_h:>14.1f}"
         )
-    cpu_x, wall_x = tot["old"][1] / tot["new"][1], tot["old"][0] / tot["new"][0]
-    print(f"speed-up new vs old: {cpu_x:.2f}x cpu, {wall_x:.2f}x wall")
-    n_video = results["new"]["video_frames"]
+    if len(paths) == 2:
+        cpu_x, wall_x = tot["old"][1] / tot["new"][1], tot["old"][0] / tot["new"][0]
+        print(f"speed-up new vs old: {cpu_x:.2f}x cpu, {wall_x:.2f}x wall")
+    n_video = results[paths[-1]]["video_frames"]
     print(f"(fps = video frames per CPU second of decode + encode; {n_video} video frames)")
 
 
@@ -200,13 +202,14 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "spatial-r1-bench")
     ap.add_argument("--workers", type=int, nargs="*", default=[], help="also time `generate` with these workers")
     ap.add_argument("--workers-only", action="store_true", help="only the --workers timing (no old/new stages)")
+    ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=list(PATHS), help="paths to time")
     args = ap.parse_args()
     root = build_scene(args.cache, args.frames)
     scene_dir = str(root / "scans" / "scene9000_00")
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         if not args.workers_only:
-            compare_paths(scene_dir, tmp, load)
+            compare_paths(scene_dir, tmp, load, [p for p in PATHS if p in args.paths])
         if args.workers:
             n_copies = max(args.workers)
             many = copies(root, n_copies, Path(tmp) / "many")
