@@ -60,7 +60,9 @@ def read_scene_list(path: str | os.PathLike[str]) -> list[str]:
     return [s for line in text.splitlines() if (s := line.split("#")[0].strip())]
 
 
-def _job_key(tasks: Sequence[str], seed: int, config: GeneratorConfig, videos: bool, video: dict[str, Any]) -> str:
+def _job_key(
+    tasks: Sequence[str], seed: int, config: GeneratorConfig, videos: bool, video: dict[str, Any] | None
+) -> str:
     blob = json.dumps([CACHE_VERSION, list(tasks), int(seed), asdict(config), bool(videos), video], sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()
 
@@ -199,6 +201,9 @@ def generate(
     filt = FilterConfig(per_scene_cap=per_scene_cap, max_per_task=max_per_task, seed=seed)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if video_size is not None and (len(video_size) != 2 or min(video_size) < 2):
+        raise ValueError(f"video_size must be (width, height), both >= 2, or None, got {video_size!r}")
+    video = {"size": list(video_size) if video_size else None, "deterministic": bool(deterministic_video)}
     available = list_scenes(scannet_root)
     if scenes:
         missing = sorted(set(scenes) - set(available))
@@ -217,10 +222,7 @@ def generate(
     chosen = [s for s in chosen if s not in excluded]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if video_size is not None and (len(video_size) != 2 or min(video_size) < 2):
-        raise ValueError(f"video_size must be (width, height), both >= 2, or None, got {video_size!r}")
-    video = {"size": list(video_size) if video_size else None, "deterministic": bool(deterministic_video)}
-    key = _job_key(task_list, seed, config, videos, video)
+    key = _job_key(task_list, seed, config, videos, video if videos else None)
     results: dict[str, dict[str, Any]] = {}
     jobs = []
     for name in chosen:

@@ -116,6 +116,7 @@ def test_generate_records_video_size_and_fps(root, tmp_path):
     assert q_small == q_native
     with pytest.raises(ValueError, match="video_size"):
         generate(root, tmp_path / "bad", video_size=(0, 480), progress=False)
+    assert not (tmp_path / "bad").exists()  # refused before anything is written
 
 
 def test_cli_video_flags(root, tmp_path):
