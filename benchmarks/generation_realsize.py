@@ -129,11 +129,12 @@ def _in_fresh_process(fn, *args):
         return pool.apply(fn, args)
 
 
-def build_scene(cache: Path, frames: int) -> Path:
+def build_scene(cache: Path, frames: int, size: tuple[int, int] = (1296, 968), points: int = 150_000) -> Path:
     from spatial_r1_eval.generation.synth import write_synthetic_scenes
 
-    root = cache / f"realsize_{frames}f_1296x968"
-    opts = {"n_points": 150_000, "n_frames": frames, "width": 1296, "height": 968}
+    suffix = "" if points == 150_000 else f"_{points}p"
+    root = cache / f"realsize_{frames}f_{size[0]}x{size[1]}{suffix}"
+    opts = {"n_points": points, "n_frames": frames, "width": size[0], "height": size[1]}
     if not (root / "scans" / "scene9000_00" / "answer_key.json").is_file():
         print(f"building the real-size scene ({frames} frames) in {root} (once)...", flush=True)
     write_synthetic_scenes(root, 1, 0, **opts)  # resumes: a finished scene is kept
@@ -167,7 +168,8 @@ def compare_paths(scene_dir: str, tmp: str, load: float, paths: list[str]) -> No
     ref = results["reference"]
     stream = ref["stream_frames"]
     cores = os.cpu_count()
-    print(f"\nscene: {stream} frames 1296x968 (synthetic), load average {load:.1f} on {cores} cores\n")
+    name = Path(scene_dir).parents[1].name
+    print(f"\nscene: {stream} frames (synthetic, {name}), load average {load:.1f} on {cores} cores\n")
     print(f"{'stage':<14}" + "".join(f"{n + ' wall s':>14}{n + ' cpu s':>13}" for n in paths))
     for s in stages:
         row = f"{s:<14}"
@@ -202,9 +204,12 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "spatial-r1-bench")
     ap.add_argument("--workers", type=int, nargs="*", default=[], help="also time `generate` with these workers")
     ap.add_argument("--workers-only", action="store_true", help="only the --workers timing (no old/new stages)")
+    ap.add_argument("--image-size", default="1296x968", help="stream size (small: a cheap long-stream RSS check)")
+    ap.add_argument("--points", type=int, default=150_000, help="mesh vertices of the synthetic scene")
     ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=list(PATHS), help="paths to time")
     args = ap.parse_args()
-    root = build_scene(args.cache, args.frames)
+    w, _, h = args.image_size.partition("x")
+    root = build_scene(args.cache, args.frames, (int(w), int(h)), args.points)
     scene_dir = str(root / "scans" / "scene9000_00")
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
