@@ -168,23 +168,7 @@ class SensReader:
 
     def read_color(self, index: int) -> np.ndarray:
         """Decode frame ``index``'s colour image: (color_height, color_width, 3) ``uint8`` RGB."""
-        info = self.frames[index]
-        data = self._read_bytes(info.color_offset, info.color_size)
-        h, w = self.header.color_height, self.header.color_width
-        if self.header.color_compression == "raw":
-            if len(data) != h * w * 3:
-                raise self._fail(f"frame {index}: raw colour has {len(data)} bytes, expected {h * w * 3}")
-            return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3).copy()
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                img = np.asarray(im.convert("RGB"))
-        except (UnidentifiedImageError, OSError, SyntaxError) as e:
-            raise self._fail(f"frame {index}: corrupt {self.header.color_compression} colour image ({e})") from None
-        if img.shape[:2] != (h, w):
-            raise self._fail(f"frame {index}: colour image is {img.shape[1]}x{img.shape[0]}, header says {w}x{h}")
-        return img
+        return self._decode_color(index, None)
 
     def read_color_reduced(self, index: int, size: tuple[int, int]) -> np.ndarray:
         """Frame ``index``'s colour image decoded at reduced scale, still at least ``size`` = (width, height).
@@ -196,23 +180,28 @@ class SensReader:
         Returns:
             (h, w, 3) ``uint8`` RGB with ``w >= size[0]`` and ``h >= size[1]`` (when the stream is that large).
         """
-        if self.header.color_compression != "jpeg":
-            return self.read_color(index)
+        return self._decode_color(index, (int(size[0]), int(size[1])))
+
+    def _decode_color(self, index: int, draft: tuple[int, int] | None) -> np.ndarray:
         info = self.frames[index]
         data = self._read_bytes(info.color_offset, info.color_size)
+        h, w = self.header.color_height, self.header.color_width
+        if self.header.color_compression == "raw":
+            if len(data) != h * w * 3:
+                raise self._fail(f"frame {index}: raw colour has {len(data)} bytes, expected {h * w * 3}")
+            return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3).copy()
         from PIL import Image, UnidentifiedImageError
 
         try:
             with Image.open(io.BytesIO(data)) as im:
                 full = im.size
-                if im.format == "JPEG":
-                    im.draft("RGB", (int(size[0]), int(size[1])))
+                if draft is not None and im.format == "JPEG":
+                    im.draft("RGB", draft)
                 img = np.asarray(im.convert("RGB"))
         except (UnidentifiedImageError, OSError, SyntaxError) as e:
             raise self._fail(f"frame {index}: corrupt {self.header.color_compression} colour image ({e})") from None
-        hw, hh = self.header.color_width, self.header.color_height
-        if full != (hw, hh):
-            raise self._fail(f"frame {index}: colour image is {full[0]}x{full[1]}, header says {hw}x{hh}")
+        if full != (w, h):
+            raise self._fail(f"frame {index}: colour image is {full[0]}x{full[1]}, header says {w}x{h}")
         return img
 
     def read_depth(self, index: int) -> np.ndarray:
