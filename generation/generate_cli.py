@@ -30,6 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--variant", default="paper", choices=("paper", "vsibench"), help="generator procedures")
     parser.add_argument("--no-videos", action="store_true", help="do not export videos/scannet/<scene>.mp4")
+    parser.add_argument(
+        "--video-size",
+        default="640x480",
+        help="box the videos fit in, aspect kept, even sizes, never enlarged (VSI-Bench: 640x480), or 'native'",
+    )
+    parser.add_argument(
+        "--deterministic-video",
+        action="store_true",
+        help="x264 without SIMD: same mp4 bytes on any machine (slower; default: same bytes on the same machine)",
+    )
     parser.add_argument("--ray", default=None, metavar="ADDRESS", help="run scene jobs on this Ray cluster")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -40,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from spatial_r1_eval.generation.filters import format_report
     from spatial_r1_eval.generation.generators import GeneratorConfig
     from spatial_r1_eval.generation.pipeline import generate
+    from spatial_r1_eval.generation.video import parse_video_size
 
     report = generate(
         args.scannet,
@@ -55,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         config=GeneratorConfig(variant=args.variant),
         ray_address=args.ray,
         progress=not args.no_progress,
+        video_size=parse_video_size(args.video_size),
+        deterministic_video=args.deterministic_video,
     )
     sys.stdout.write(format_report(report) + "\n")
     sys.stdout.write(f"wrote {args.out}/sr.jsonl, sr_train.jsonl, sr.parquet, report.json\n")

@@ -5,8 +5,10 @@
 - ``sr.jsonl`` — VSI-Bench-compatible records (``"video": "scannet/<scene>.mp4"`` relative to ``out_dir/videos``);
 - ``sr_train.jsonl`` — training rows (``"path": "videos/scannet/<scene>.mp4"`` relative to ``out_dir``);
 - ``sr.parquet`` — the records as Parquet;
-- ``videos/scannet/<scene>.mp4`` — the RGB stream at 24 fps (scenes with frames only);
-- ``report.json`` — counts, answer histograms, rejections by reason, failed/excluded/frameless scenes.
+- ``videos/scannet/<scene>.mp4`` — the RGB stream at 24 fps, fitted into ``video_size`` (default 640x480, VSI-Bench's;
+  aspect kept, even dimensions), scenes with frames only; each record's ``meta`` has its ``video_width``,
+  ``video_height`` and ``video_fps``;
+- ``report.json`` — counts, answer histograms, rejections by reason, failed/excluded/frameless scenes, video settings.
 
 Each scene is one job (process pool over scenes, or a Ray cluster with ``ray_address``). A finished scene's
 candidates are cached in ``out_dir/.cache/<scene>.json`` (keyed by the settings), so an interrupted run resumes
@@ -30,6 +32,7 @@ from typing import Any
 from spatial_r1_eval.files import read_json, write_json
 from spatial_r1_eval.generation.filters import FilterConfig, build_report, select
 from spatial_r1_eval.generation.generators import Candidate, GeneratorConfig, generate_scene, resolve_tasks
+from spatial_r1_eval.generation.video import DEFAULT_VIDEO_SIZE, VIDEO_FPS
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +60,26 @@ def read_scene_list(path: str | os.PathLike[str]) -> list[str]:
     return [s for line in text.splitlines() if (s := line.split("#")[0].strip())]
 
 
-def _job_key(tasks: Sequence[str], seed: int, config: GeneratorConfig, videos: bool) -> str:
-    blob = json.dumps([CACHE_VERSION, list(tasks), int(seed), asdict(config), bool(videos)], sort_keys=True)
+def _job_key(
+    tasks: Sequence[str], seed: int, config: GeneratorConfig, videos: bool, video: dict[str, Any] | None
+) -> str:
+    blob = json.dumps([CACHE_VERSION, list(tasks), int(seed), asdict(config), bool(videos), video], sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
 def process_scene(
-    scene_dir: str, out_dir: str, tasks: list[str], seed: int, config: dict[str, Any], videos: bool, key: str
+    scene_dir: str,
+    out_dir: str,
+    tasks: list[str],
+    seed: int,
+    config: dict[str, Any],
+    videos: bool,
+    key: str,
+    video: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One scene's job: load, generate candidates, export its video; result cached in ``.cache/<scene>.json``.
+
+    ``video`` holds the video settings: ``{"size": [w, h] or None (native), "deterministic": bool}``.
 
     Bad data never raises: the error (one line) is returned and the scene is skipped by the caller.
     """
@@ -83,9 +97,12 @@ def process_scene(
         if videos and scene.frames:
             from spatial_r1_eval.generation.video import export_scene_video
 
+            video = video or {"size": list(DEFAULT_VIDEO_SIZE), "deterministic": False}
             video_path = Path(out_dir) / "videos" / scene.dataset / f"{name}.mp4"
-            export_scene_video(scene, video_path)
+            box = tuple(video["size"]) if video["size"] else None
+            info = export_scene_video(scene, video_path, size=box, deterministic=bool(video["deterministic"]))
             result["video"] = f"{scene.dataset}/{name}.mp4"
+            result["video_info"] = {"width": info.width, "height": info.height, "fps": info.fps}
     except Exception as e:  # noqa: BLE001 — one scene's bad data is reported and skipped, the others go on
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         return {"key": key, "scene": name, "error": f"{type(e).__name__}: {msg}"}
@@ -154,6 +171,8 @@ def generate(
     config: GeneratorConfig | None = None,
     ray_address: str | None = None,
     progress: bool = True,
+    video_size: tuple[int, int] | None = DEFAULT_VIDEO_SIZE,
+    deterministic_video: bool = False,
 ) -> dict[str, Any]:
     """Generate the SR dataset from a ScanNet root into ``out_dir`` (see module docstring); returns the report.
 
@@ -171,6 +190,9 @@ def generate(
         config: generator settings (default: the paper's).
         ray_address: run the per-scene jobs on this Ray cluster (``"auto"``, ``"ray://host:10001"``, ``"local"``).
         progress: show a progress bar.
+        video_size: box the videos fit in (aspect kept, even, never enlarged), ``None`` for the stream's size.
+        deterministic_video: x264 without SIMD kernels: the same mp4 bytes on any machine (slower); by default
+            the bytes are identical on the same machine (``generation/video.py``).
     """
     from spatial_r1_eval.generation.export import export_all
 
@@ -179,6 +201,9 @@ def generate(
     filt = FilterConfig(per_scene_cap=per_scene_cap, max_per_task=max_per_task, seed=seed)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if video_size is not None and (len(video_size) != 2 or min(video_size) < 2):
+        raise ValueError(f"video_size must be (width, height), both >= 2, or None, got {video_size!r}")
+    video = {"size": list(video_size) if video_size else None, "deterministic": bool(deterministic_video)}
     available = list_scenes(scannet_root)
     if scenes:
         missing = sorted(set(scenes) - set(available))
@@ -197,7 +222,7 @@ def generate(
     chosen = [s for s in chosen if s not in excluded]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    key = _job_key(task_list, seed, config, videos)
+    key = _job_key(task_list, seed, config, videos, video if videos else None)
     results: dict[str, dict[str, Any]] = {}
     jobs = []
     for name in chosen:
@@ -215,7 +240,8 @@ def generate(
             ):
                 results[name] = cached
                 continue
-        jobs.append((str(Path(scannet_root) / "scans" / name), str(out), task_list, seed, asdict(config), videos, key))
+        scene_dir = str(Path(scannet_root) / "scans" / name)
+        jobs.append((scene_dir, str(out), task_list, seed, asdict(config), videos, key, video))
     if jobs:
         logger.info("%d scenes to process, %d cached", len(jobs), len(results))
     runner = _run_ray(jobs, ray_address, progress) if ray_address else _run_local(jobs, workers, progress)
@@ -232,6 +258,10 @@ def generate(
         for qt, reason, n in r["rejections"]:
             rejections[(qt, reason)] += int(n)
     records, filter_rej = select(scene_cands, filt)
+    for rec in records:
+        info = results[rec["scene_name"]].get("video_info")
+        if info:
+            rec["meta"] = dict(sorted({**rec["meta"], **{f"video_{k}": v for k, v in info.items()}}.items()))
     rejections.update(filter_rej)
     scene_info = {
         "ok": len(scene_cands),
@@ -243,6 +273,13 @@ def generate(
     report = build_report(records, rejections, scene_info)
     report["settings"] = {"tasks": task_list, "seed": seed, "per_scene_cap": per_scene_cap}
     report["settings"].update({"max_per_task": max_per_task, "generator": asdict(config)})
+    sizes = Counter(f"{i['width']}x{i['height']}" for r in results.values() if (i := r.get("video_info")))
+    report["settings"]["video"] = {
+        "size": "x".join(map(str, video_size)) if video_size else "native",
+        "fps": VIDEO_FPS,
+        "deterministic": bool(deterministic_video),
+        "sizes": dict(sorted(sizes.items())),
+    }
     report["files"] = export_all(out, records)
     write_json(out / "report.json", report)
     return report

@@ -185,6 +185,7 @@ def load_frames(sens_path: PathLike, alignment: np.ndarray, labels: LabelImages 
                 intrinsics=intrinsics,
                 load_color=functools.partial(reader.read_color, f.index),
                 load_labels=load_labels,
+                load_color_reduced=functools.partial(reader.read_color_reduced, f.index),
             )
         )
     if skipped:

@@ -89,6 +89,8 @@ class Frame:
         intrinsics: (3, 3) colour camera intrinsics.
         load_color: Callable returning an (H, W, 3) ``uint8`` RGB image.
         load_labels: Callable returning an (H, W) integer image of ScanNet label ids (``label-filt``), or None.
+        load_color_reduced: Callable ``(width, height) -> (h, w, 3) uint8`` decoding the colour image at reduced
+            scale, still at least that size (JPEG DCT scaling), or None (only full-size decoding).
     """
 
     index: int
@@ -97,6 +99,7 @@ class Frame:
     intrinsics: np.ndarray
     load_color: Callable[[], np.ndarray]
     load_labels: Callable[[], np.ndarray] | None = None
+    load_color_reduced: Callable[[tuple[int, int]], np.ndarray] | None = None
 
 
 @dataclass

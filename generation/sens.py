@@ -168,6 +168,21 @@ class SensReader:
 
     def read_color(self, index: int) -> np.ndarray:
         """Decode frame ``index``'s colour image: (color_height, color_width, 3) ``uint8`` RGB."""
+        return self._decode_color(index, None)
+
+    def read_color_reduced(self, index: int, size: tuple[int, int]) -> np.ndarray:
+        """Frame ``index``'s colour image decoded at reduced scale, still at least ``size`` = (width, height).
+
+        JPEG frames are decoded directly at the smallest DCT scale (1/2, 1/4, 1/8: libjpeg's scaled IDCT, Pillow's
+        ``draft``) that keeps both sides >= ``size``: a 1296x968 frame for a 640x478 video decodes at 648x484, ~3x
+        faster than a full decode (2.7 vs 7.8 ms here). Other encodings (and frames already small) come at full size.
+
+        Returns:
+            (h, w, 3) ``uint8`` RGB with ``w >= size[0]`` and ``h >= size[1]`` (when the stream is that large).
+        """
+        return self._decode_color(index, (int(size[0]), int(size[1])))
+
+    def _decode_color(self, index: int, draft: tuple[int, int] | None) -> np.ndarray:
         info = self.frames[index]
         data = self._read_bytes(info.color_offset, info.color_size)
         h, w = self.header.color_height, self.header.color_width
@@ -179,11 +194,14 @@ class SensReader:
 
         try:
             with Image.open(io.BytesIO(data)) as im:
+                full = im.size
+                if draft is not None and im.format == "JPEG":
+                    im.draft("RGB", draft)
                 img = np.asarray(im.convert("RGB"))
         except (UnidentifiedImageError, OSError, SyntaxError) as e:
             raise self._fail(f"frame {index}: corrupt {self.header.color_compression} colour image ({e})") from None
-        if img.shape[:2] != (h, w):
-            raise self._fail(f"frame {index}: colour image is {img.shape[1]}x{img.shape[0]}, header says {w}x{h}")
+        if full != (w, h):
+            raise self._fail(f"frame {index}: colour image is {full[0]}x{full[1]}, header says {w}x{h}")
         return img
 
     def read_depth(self, index: int) -> np.ndarray:

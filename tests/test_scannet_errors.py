@@ -110,6 +110,9 @@ def test_corrupt_sens_frame_is_reported_when_decoded(scene):
     with pytest.raises(ValueError, match=r"frame 1: corrupt jpeg colour image") as info:
         loaded.frames[1].load_color()
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=r"frame 1: corrupt jpeg colour image") as info:
+        loaded.frames[1].load_color_reduced((16, 12))  # the reduced-scale decode of the video path too
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(ValueError, match=r"frame 1: corrupt zlib depth"):
         SensReader(path).read_depth(1)
 

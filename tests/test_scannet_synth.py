@@ -216,6 +216,47 @@ def test_first_seen_frames_match_the_label_images(loaded):
         assert len(set(first.values())) > 1  # categories appear over time, not all in the first frame
 
 
+@pytest.mark.parametrize("stride", [1, 2, 3, 5, 8])
+def test_strided_label_reading_keeps_the_answer_keys_first_appearances(loaded, stride):
+    from dataclasses import replace
+
+    from spatial_r1_eval.generation.generators import STRUCTURAL_LABELS, first_appearance_times
+
+    for _, scene, key in loaded:
+        reads: list[int] = []
+
+        def counted(f, reads=reads):
+            return lambda: (reads.append(f.index), f.load_labels())[1]
+
+        counting = replace(scene, frames=[replace(f, load_labels=counted(f)) for f in scene.frames])
+        got = first_appearance_times(counting, key["appearance"]["min_pixels"], stride=stride)
+        expected = {c: t for c, t in key["appearance"]["first_seconds"].items() if c not in STRUCTURAL_LABELS}
+        assert {c: round(t, 6) for c, t in got.items()} == expected
+        assert len(reads) == len(set(reads))  # every label image read at most once
+
+
+@pytest.mark.parametrize("stride", [2, 3, 5])
+def test_stride_rule_exact_for_sightings_of_stride_frames(stride):
+    """The documented rule on hand-made streams: a first sighting of >= stride frames is found exactly, at any
+    phase; a shorter glimpse may be missed (then the next sighting counts), never reported early."""
+    from spatial_r1_eval.generation.generators import first_appearance_times
+    from spatial_r1_eval.generation.scene import Frame, Scene
+
+    def stream(visible: set[int], n: int = 30) -> Scene:
+        imgs = [np.full((2, 2), 7 if i in visible else 0) for i in range(n)]
+        frames = [Frame(i, i / 30, np.eye(4), np.eye(3), lambda: None, lambda m=m: m) for i, m in enumerate(imgs)]
+        return Scene("s", [], frames=frames, label_id_to_category={7: "chair"})
+
+    for start in range(1, 20):
+        run = first_appearance_times(stream(set(range(start, start + stride))), 4, ["chair"], stride=stride)
+        assert run == {"chair": start / 30}
+        glimpse = set(range(start, start + stride - 1)) | set(range(25, 25 + stride))  # short, then seen at 25
+        t = first_appearance_times(stream(glimpse), 4, ["chair"], stride=stride)["chair"]
+        assert t in (start / 30, 25 / 30)
+    with pytest.raises(ValueError, match="stride"):
+        first_appearance_times(stream({3}), 4, ["chair"], stride=0)
+
+
 def test_same_seed_same_bytes_and_resume(tmp_path, synth_root):
     other = tmp_path / "again"
     write_synthetic_scenes(other, 1, SEED, **SIZE)
@@ -242,9 +283,10 @@ def test_video_export_resamples_to_24_fps(loaded, tmp_path):
     av = pytest.importorskip("av")
     _, scene, _ = loaded[0]
     path = tmp_path / "v.mp4"
-    n = export_scene_video(scene, path)
+    info = export_scene_video(scene, path)  # size=None: the native size
+    n = info.frames
     expected = resample_indices([f.index for f in scene.frames], 30.0, 24.0)
-    assert n == len(expected)
+    assert n == len(expected) and (info.width, info.height, info.fps) == (SIZE["width"], SIZE["height"], 24.0)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert stream.average_rate == 24 and stream.codec_context.name == "h264"
