@@ -115,7 +115,12 @@ def test_real_scene_every_object_and_reference_points(real_scene, real_files, sc
     scene = real_scene
     assert scene.name == "scene0000_00" and scene.points.shape == (N_VERTICES, 3)
     assert len(scene.objects) == N_GROUPS and len(scene.frames) == 0  # no .sens in the shared copy
-    np.testing.assert_array_equal(scene.axis_alignment, np.eye(4))
+    # the scan's axisAlignment (row-major after "axisAlignment =") takes the PLY's vertices into the scene frame
+    (line,) = [ln for ln in real_files["txt"].read_text().splitlines() if ln.startswith("axisAlignment")]
+    matrix = np.array([float(x) for x in line.split("=", 1)[1].split()]).reshape(4, 4)
+    np.testing.assert_array_equal(scene.axis_alignment, matrix)
+    raw = scannet_io.read_ply(real_files["ply"]).vertices  # checked against open3d in test_ply_matches_open3d
+    np.testing.assert_allclose(scene.points, raw @ matrix[:3, :3].T + matrix[:3, 3], atol=1e-9)
     # independent reference: plain json + numpy
     seg = np.asarray(json.loads(real_files["segs"].read_text())["segIndices"])
     agg = json.loads(real_files["aggregation"].read_text())["segGroups"]
