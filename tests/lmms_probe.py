@@ -1,6 +1,7 @@
 """Run the real lmms-eval CLI recording what every transformers model it loads receives (tests only).
 
-``python tests/lmms_probe.py OUT.jsonl <lmms-eval arguments>``: every ``generate`` call of a loaded
+``python tests/lmms_probe.py OUT.jsonl <lmms-eval arguments>`` (or ``OUT.jsonl serve <transformers serve
+arguments>`` for an OpenAI-compatible server): every ``generate`` call of a loaded
 ``PreTrainedModel`` appends one JSON line to ``OUT.jsonl`` with the prompt token ids, the shape of every tensor
 argument (the processor outputs: pixels, grids) and the grids' values, so a test can check what the model really
 received. (transformers 5 runs the vision encoder inside ``generate`` before the first forward, which then gets
@@ -44,7 +45,10 @@ def _install(out_path: str) -> None:
 
 if __name__ == "__main__":
     _install(sys.argv[1])
-    sys.argv = ["lmms_eval", *sys.argv[2:]]
-    from lmms_eval.cli.dispatch import main
-
+    if sys.argv[2:3] == ["serve"]:  # ``transformers serve ...`` (an OpenAI-compatible server) instead of lmms-eval
+        sys.argv = ["transformers", *sys.argv[2:]]
+        from transformers.cli.transformers import main
+    else:
+        sys.argv = ["lmms_eval", *sys.argv[2:]]
+        from lmms_eval.cli.dispatch import main
     main()

@@ -180,3 +180,142 @@ def test_backend_end_to_end(
         if task == "sr_r1":
             want_format = sum(format_reward(r) for _, _, r in per_q) / len(per_q)
             assert metrics["format_reward,none"] == pytest.approx(want_format, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# an API-served model: lmms-eval's OpenAI-compatible backend against `transformers serve` on 127.0.0.1
+# ---------------------------------------------------------------------------------------------------------------
+
+#: The completion the served model is scripted to give (generation_config.sequence_bias on its own prefixes).
+SCRIPTED = "<think>Let me think. The table is near the wall.</think><answer>3</answer>"
+#: A response template without a reasoning field: the whole completion stays in ``content``.
+CONTENT_ONLY_TEMPLATE = {
+    "defaults": {"role": "assistant"},
+    "start_anchor": "<|im_start|>assistant\n",
+    "fields": {"content": {"close_pattern": r"\s*(?:<\|im_end\|>|<\|endoftext\|>)", "content": "text"}},
+}
+API_FRAMES = 4
+
+
+@pytest.fixture(scope="module")
+def served_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two tiny Qwen2.5-VL checkpoints scripted to answer :data:`SCRIPTED`: ``qwen_default`` (the server's own
+    Qwen response parser, which moves ``<think>`` into ``reasoning_content``) and ``content_only``."""
+    from transformers import AutoTokenizer, GenerationConfig
+
+    root = tmp_path_factory.mktemp("served")
+    default = build_tiny_model("qwen2_5_vl", root / "qwen_default", seed=0)
+    tokenizer = AutoTokenizer.from_pretrained(default)
+    ids = tokenizer(SCRIPTED)["input_ids"] + [tokenizer.convert_tokens_to_ids("<|im_end|>")]
+    config = GenerationConfig.from_pretrained(default)
+    config.sequence_bias = [[ids[:k], 100.0 * k] for k in range(1, len(ids) + 1)]  # the longest matching prefix wins
+    config.save_pretrained(default)
+    content_only = root / "content_only"
+    shutil.copytree(default, content_only)
+    tokenizer_config = json.loads((content_only / "tokenizer_config.json").read_text())
+    tokenizer_config["response_template"] = CONTENT_ONLY_TEMPLATE
+    (content_only / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    return {"qwen_default": default, "content_only": content_only}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``transformers serve`` on a free 127.0.0.1 port (models loaded by path on request), stopped afterwards."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = tmp_path_factory.mktemp("server")
+    probe = root / "probe.jsonl"
+    cmd = [sys.executable, str(PROBE), str(probe), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log = (root / "server.log").open("w")
+    proc = subprocess.Popen([*cmd, "--device", "cpu"], env=_env(), cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 600
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError((root / "server.log").read_text()[-3000:]) from None
+                time.sleep(2)
+        yield url, probe
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _api_run(url: str, model: Path, sr: Path, out: Path) -> tuple[dict, list[dict]]:
+    args = f"model={model},base_url={url},api_key=none,max_frames_num={API_FRAMES},num_concurrent=1,timeout=600"
+    cmd = [sys.executable, "-m", "lmms_eval", "--include_path", str(tasks_dir()), "--tasks", "sr_r1"]
+    cmd += ["--model", "openai", "--model_args", args, "--limit", str(LIMIT), "--gen_kwargs", "max_new_tokens=40"]
+    cmd += ["--output_path", str(out / "out"), "--log_samples"]
+    env = _env(SPATIAL_R1_SR_DIR=str(sr))
+    proc = subprocess.run(cmd, env=env, cwd=out, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = sorted((out / "out").rglob("*_results.json"))
+    assert len(files) == 1, (files, proc.stdout[-3000:])
+    rows = [json.loads(line) for line in next(files[0].parent.glob("*_samples_sr_r1.jsonl")).open()]
+    return json.loads(files[0].read_text()), rows
+
+
+def test_openai_backend_sends_frames_as_images_and_think_completions_are_scored(
+    server: tuple[str, Path], served_checkpoints: dict[str, Path], synthetic_sr: Path, tmp_path: Path
+) -> None:
+    from transformers import AutoTokenizer
+
+    url, probe = server
+    model = served_checkpoints["content_only"]
+    results, rows = _api_run(url, model, synthetic_sr, tmp_path)
+    received = [json.loads(line) for line in probe.open()]
+    assert len(received) == LIMIT
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    docs = {d["id"]: d for d in load_sr_docs(synthetic_sr)}
+    # frames reach the server as images: max_frames_num separate images (temporal grid 1), 4:3 like the mp4,
+    # within the served processor's pixel budget (16 x 28 x 28)
+    _, height, width = _video_geometry(docs[rows[0]["vsibench_overall"]["id"]]["video_path"])
+    for got in received:
+        grids = got["grids"]["image_grid_thw"]
+        assert len(grids) == API_FRAMES and "pixel_values_videos" not in got["shapes"]
+        for t, h, w in grids:
+            assert t == 1 and h * w * 14 * 14 <= 16 * 28 * 28 and abs(h / w - height / width) < 0.1, grids
+        text = tokenizer.decode(got["input_ids"])
+        assert text.count("<|vision_start|><|image_pad|>") == API_FRAMES
+    prompts = [tokenizer.decode(got["input_ids"]) for got in received]
+    per_q = []
+    for row in rows:
+        doc = docs[row["vsibench_overall"]["id"]]
+        assert any(row["input"] in p for p in prompts) and R1_MARK in row["input"]
+        response = row["filtered_resps"][0] if isinstance(row["filtered_resps"], list) else row["filtered_resps"]
+        assert response == SCRIPTED  # the <think> block reached lmms-eval
+        assert row["vsibench_overall"]["score"] == score(response, doc)
+        per_q.append((doc["question_type"], score(response, doc)))
+    metrics = results["results"]["sr_r1"]
+    assert metrics["format_reward,none"] == 1.0
+    expected = aggregate([qt for qt, _ in per_q], [s for _, s in per_q])
+    assert metrics["vsibench_overall,none"] == pytest.approx(expected["overall"], abs=1e-6)
+
+
+def test_server_side_reasoning_parser_hides_think_from_the_format_metric(
+    server: tuple[str, Path], served_checkpoints: dict[str, Path], synthetic_sr: Path, tmp_path: Path
+) -> None:
+    """The same scripted model behind the server's default Qwen parser: ``<think>`` goes to ``reasoning_content``,
+    lmms-eval's openai backend reads ``content`` only, so ``format_reward`` is 0 although the answer is scored."""
+    url, _ = server
+    results, rows = _api_run(url, served_checkpoints["qwen_default"], synthetic_sr, tmp_path)
+    docs = {d["id"]: d for d in load_sr_docs(synthetic_sr)}
+    for row in rows:
+        response = row["filtered_resps"][0] if isinstance(row["filtered_resps"], list) else row["filtered_resps"]
+        assert response == "<answer>3</answer>"
+        assert row["vsibench_overall"]["score"] == score(SCRIPTED, docs[row["vsibench_overall"]["id"]])
+    assert results["results"]["sr_r1"]["format_reward,none"] == 0.0
