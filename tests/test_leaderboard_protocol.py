@@ -84,3 +84,22 @@ def test_leaderboard_ranks_within_question_sets_and_flags_mixed_protocols(runs: 
     assert any("chance_frequency (sr_blind)" in line and "chance_frequency (sr_r1_blind)" in line for line in flagged)
     footnote = next(line for line in lines if line.startswith("- chance_random (sr_blind): "))
     assert "limit 3" in footnote and "model_args seed=3" in footnote and "task sr_blind v0.1" in footnote
+
+
+def test_html_shows_each_rows_protocol_on_hover(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    import html
+    import re
+
+    full, limited = runs
+    page = tmp_path / "lb.html"
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(full), str(limited), "--html", str(page)]
+    proc = subprocess.run([*cmd, "--reference", "spatial-r1-table1"], env=_env(), capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    titles = {
+        html.unescape(name): html.unescape(title)
+        for title, name in re.findall(r'<td title="([^"]*)">([^<]*)</td>', page.read_text())
+    }
+    limited_title = titles["chance_random (sr_blind)"]
+    assert "limit 3" in limited_title and "model chance_random" in limited_title
+    assert titles["GPT-4o"] == "published row (full VSI-Bench test set)"
