@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="list the question sets (name, count, fingerprint) and each run row's evaluation protocol",
     )
+    parser.add_argument(
+        "--analysis",
+        metavar="DIR",
+        help="per-task error analysis of the runs (PNG per question type, analysis.json, index.html) into DIR",
+    )
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
@@ -179,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
         for name_a, name_b, result in comparisons:
             print(comparison_markdown(name_a, name_b, result), file=sys.stderr)
 
+    if args.analysis:
+        from spatial_r1_eval.leaderboard.analysis import write_analysis
+
+        print(f"wrote {write_analysis(runs, args.analysis)}", file=sys.stderr)
     if args.html or args.plot or args.radar:
         from spatial_r1_eval.leaderboard.plots import plot_rows, save_bar_chart, save_radar_chart
 

@@ -103,3 +103,37 @@ def test_html_shows_each_rows_protocol_on_hover(runs: tuple[Path, Path], tmp_pat
     limited_title = titles["chance_random (sr_blind)"]
     assert "limit 3" in limited_title and "model chance_random" in limited_title
     assert titles["GPT-4o"] == "published row (full VSI-Bench test set)"
+
+
+def test_error_analysis_pngs_and_page_from_a_logged_run(runs: tuple[Path, Path], synthetic_sr: Path, tmp_path: Path):
+    """``--analysis``: numbers recomputed from sr.jsonl and the raw responses, PNGs readable, page links them."""
+    import json
+
+    from PIL import Image
+
+    full, _ = runs
+    out = tmp_path / "analysis"
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(full), "--analysis", str(out)]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "analysis.json").read_text())
+    records = read_jsonl(synthetic_sr / "sr.jsonl")
+    direct = report["chance_frequency (sr_blind)"]
+    for qt in {r["question_type"] for r in records}:
+        mine = [r for r in records if r["question_type"] == qt]
+        assert direct[qt]["n"] == len(mine), qt
+        if "relative_error" in direct[qt]:  # chance_frequency answers one constant per numerical type
+            truths = sorted(float(r["ground_truth"]) for r in mine)
+            assert sorted(direct[qt]["truth"]) == truths
+            (constant,) = set(direct[qt]["predicted"])
+            want = sorted(abs(constant - t) / t for t in truths)
+            assert sorted(direct[qt]["relative_error"]) == pytest.approx(want)
+        else:
+            assert sum(c for _, _, c in direct[qt]["confusion"]) == len(mine)
+        assert direct[qt]["format_failures"] is None
+        # the reasoning task: chance answers are never in the <think>/<answer> format
+        assert report["chance_frequency (sr_r1_blind)"][qt]["format_failures"] == len(mine)
+        png = out / f"chance_frequency__sr_blind___{qt}.png"
+        with Image.open(png) as image:
+            assert image.format == "PNG" and min(image.size) > 100
+        assert f'src="{png.name}"' in (out / "index.html").read_text()
