@@ -61,7 +61,7 @@ def analyse_rows(rows: list[dict[str, Any]], reasoning: bool) -> dict[str, dict[
             entry.setdefault("relative_error", []).append(error)
             entry["unparsed"] += predicted is None
         else:
-            options = [str(o) for o in (doc.get("options") or [])]
+            options = [str(o) for o in (per_q.get("options") or doc.get("options") or [])]
             letter = parse_choice(answer, options)
             pair = (_option_text(str(per_q["ground_truth"]).strip().upper(), options), _option_text(letter, options))
             entry.setdefault("_pairs", Counter())[pair] += 1
@@ -105,7 +105,7 @@ def _plot(qt: str, entry: dict[str, Any], path: Path, title: str) -> None:
         grid = np.zeros((len(labels_true), len(labels_pred)))
         for t, p, c in entry["confusion"]:
             grid[labels_true.index(t), labels_pred.index(p)] = c
-        fig, ax = plt.subplots(figsize=(1.2 + 0.8 * len(labels_pred), 1.2 + 0.5 * len(labels_true)))
+        fig, ax = plt.subplots(figsize=(max(4.5, 1.5 + 0.9 * len(labels_pred)), 1.8 + 0.5 * len(labels_true)))
         ax.imshow(grid, cmap="Blues")
         ax.set_xticks(range(len(labels_pred)), labels_pred, rotation=45, ha="right", fontsize=7)
         ax.set_yticks(range(len(labels_true)), labels_true, fontsize=7)

@@ -377,6 +377,7 @@ def _sample(doc: Mapping[str, Any], prediction: Any) -> dict[str, Any]:
         "id": str(doc["id"]),
         "question_type": doc["question_type"],
         "ground_truth": doc["ground_truth"],
+        "options": [str(o) for o in (doc.get("options") or [])],  # logged for the error analysis (option texts)
         "prediction": text,
         "score": float(score(text, doc)),
     }

@@ -130,6 +130,8 @@ def test_error_analysis_pngs_and_page_from_a_logged_run(runs: tuple[Path, Path],
             assert sorted(direct[qt]["relative_error"]) == pytest.approx(want)
         else:
             assert sum(c for _, _, c in direct[qt]["confusion"]) == len(mine)
+            option_texts = {o.split(".", 1)[1].strip() for r in mine for o in r["options"]}
+            assert {t for t, _, _ in direct[qt]["confusion"]} <= option_texts, qt  # option texts, not letters
         assert direct[qt]["format_failures"] is None
         # the reasoning task: chance answers are never in the <think>/<answer> format
         assert report["chance_frequency (sr_r1_blind)"][qt]["format_failures"] == len(mine)
