@@ -158,3 +158,28 @@ def save_seeded(model_cls: Any, config: Any, out: Path, seed: int, generation_co
     model.save_pretrained(out, safe_serialization=True)
     logger.info("wrote tiny %s (%d parameters) to %s", config.model_type, model.num_parameters(), out)
     return model
+
+
+def qwen2_text_config(tokenizer: Any, ids: Mapping[str, int], hidden_size: int, num_layers: int) -> dict[str, Any]:
+    """The tiny Qwen2 language model config of the LLaVA-OneVision and InternVL checkpoints."""
+    return {
+        "model_type": "qwen2",
+        "vocab_size": padded_vocab(tokenizer),
+        "hidden_size": hidden_size,
+        "intermediate_size": hidden_size * 2,
+        "num_hidden_layers": num_layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 32768,
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|im_end|>"],
+        "pad_token_id": ids["<|endoftext|>"],
+    }
+
+
+def chat_generation_config(ids: Mapping[str, int]) -> Any:
+    """Greedy decoding that stops at ``<|im_end|>`` or ``<|endoftext|>`` (pads with ``<|endoftext|>``)."""
+    from transformers import GenerationConfig
+
+    eos = [ids["<|im_end|>"], ids["<|endoftext|>"]]
+    return GenerationConfig(eos_token_id=eos, pad_token_id=ids["<|endoftext|>"], do_sample=False)

@@ -16,7 +16,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from spatial_r1_eval.tiny_model._common import check_sizes, padded_vocab, qwen2_tokenizer, save_seeded
+from spatial_r1_eval.tiny_model._common import (
+    chat_generation_config,
+    check_sizes,
+    qwen2_text_config,
+    qwen2_tokenizer,
+    save_seeded,
+)
 
 #: Special tokens: Qwen2's chat tokens, then InternVL's image start/end/context and video placeholders.
 SPECIAL_TOKENS: tuple[str, ...] = (
@@ -72,7 +78,6 @@ def build_tiny_internvl(
     """
     check_sizes(hidden_size, num_layers, vision_depth, bpe_vocab_size)
     from transformers import (
-        GenerationConfig,
         GotOcr2ImageProcessor,
         InternVLConfig,
         InternVLForConditionalGeneration,
@@ -91,19 +96,7 @@ def build_tiny_internvl(
     tokenizer, ids = qwen2_tokenizer(SPECIAL_TOKENS, bpe_vocab_size, extra_special_tokens=named)
     image_seq_length = (IMAGE_SIZE // 14) ** 2 // 4  # pixel shuffle with downsample_ratio 0.5
     config = InternVLConfig(
-        text_config={
-            "model_type": "qwen2",
-            "vocab_size": padded_vocab(tokenizer),
-            "hidden_size": hidden_size,
-            "intermediate_size": hidden_size * 2,
-            "num_hidden_layers": num_layers,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 32768,
-            "bos_token_id": ids["<|endoftext|>"],
-            "eos_token_id": ids["<|im_end|>"],
-            "pad_token_id": ids["<|endoftext|>"],
-        },
+        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers),
         vision_config={
             "hidden_size": 32,
             "intermediate_size": 64,
@@ -123,9 +116,7 @@ def build_tiny_internvl(
         config,
         out,
         seed,
-        GenerationConfig(
-            eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]], pad_token_id=ids["<|endoftext|>"], do_sample=False
-        ),
+        chat_generation_config(ids),
     )
     size = {"height": IMAGE_SIZE, "width": IMAGE_SIZE}
     processor = InternVLProcessor(

@@ -15,7 +15,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from spatial_r1_eval.tiny_model._common import check_sizes, padded_vocab, qwen2_tokenizer, save_seeded
+from spatial_r1_eval.tiny_model._common import (
+    chat_generation_config,
+    check_sizes,
+    qwen2_text_config,
+    qwen2_tokenizer,
+    save_seeded,
+)
 
 #: Special tokens: Qwen2's chat tokens, then the image and video placeholders.
 SPECIAL_TOKENS: tuple[str, ...] = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>")
@@ -65,7 +71,6 @@ def build_tiny_llava_onevision(
     """
     check_sizes(hidden_size, num_layers, vision_depth, bpe_vocab_size)
     from transformers import (
-        GenerationConfig,
         LlavaOnevisionConfig,
         LlavaOnevisionForConditionalGeneration,
         LlavaOnevisionImageProcessor,
@@ -78,19 +83,7 @@ def build_tiny_llava_onevision(
     tokenizer, ids = qwen2_tokenizer(SPECIAL_TOKENS, bpe_vocab_size)
     pinpoints = [[IMAGE_SIZE * h, IMAGE_SIZE * w] for h in (1, 2) for w in (1, 2)]
     config = LlavaOnevisionConfig(
-        text_config={
-            "model_type": "qwen2",
-            "vocab_size": padded_vocab(tokenizer),
-            "hidden_size": hidden_size,
-            "intermediate_size": hidden_size * 2,
-            "num_hidden_layers": num_layers,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 32768,
-            "bos_token_id": ids["<|endoftext|>"],
-            "eos_token_id": ids["<|im_end|>"],
-            "pad_token_id": ids["<|endoftext|>"],
-        },
+        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers),
         vision_config={
             "model_type": "siglip_vision_model",
             "hidden_size": 32,
@@ -114,9 +107,7 @@ def build_tiny_llava_onevision(
         config,
         out,
         seed,
-        GenerationConfig(
-            eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]], pad_token_id=ids["<|endoftext|>"], do_sample=False
-        ),
+        chat_generation_config(ids),
     )
     size = {"height": IMAGE_SIZE, "width": IMAGE_SIZE}
     processor = LlavaOnevisionProcessor(
