@@ -46,6 +46,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("RUN_A", "RUN_B"),
         help="paired bootstrap test of B vs A on their shared questions (row names or run folders)",
     )
+    parser.add_argument(
+        "--protocol",
+        action="store_true",
+        help="list the question sets (name, count, fingerprint) and each run row's evaluation protocol",
+    )
+    parser.add_argument(
+        "--analysis",
+        metavar="DIR",
+        help="per-task error analysis of the runs (PNG per question type, analysis.json, index.html) into DIR",
+    )
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
@@ -97,6 +107,26 @@ def comparison_markdown(name_a: str, name_b: str, result: dict) -> str:
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+def protocol_markdown(board) -> str:
+    """The question sets of a leaderboard (name, question count, fingerprint, rows) and each run row's protocol."""
+    from spatial_r1_eval.leaderboard.protocol import VSIBENCH_FINGERPRINT, VSIBENCH_QUESTIONS, question_set_name
+
+    lines = ["Question sets (best values are marked within a set only):"]
+    for group, rows in board.groups().items():
+        runs = [r for r in rows if r.protocol is not None]
+        if group == VSIBENCH_FINGERPRINT:
+            name, count = "VSI-Bench (full test set)", VSIBENCH_QUESTIONS
+        else:
+            name = " / ".join(dict.fromkeys(question_set_name(r.protocol.task) for r in runs)) or "?"
+            count = runs[0].protocol.questions if runs else None
+        count_text = "? questions" if count is None else f"{count} questions"
+        lines.append(f"- {name}, {count_text}, set {group}: {', '.join(r.name for r in rows)}")
+    lines.append("")
+    lines.append("Protocol of each run row:")
+    lines += [f"- {r.name}: {r.protocol.footnote()}" for r in board.rows if r.protocol is not None]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the table and write whatever was asked for."""
     from spatial_r1_eval.files import atomic_open
@@ -124,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         comparisons.append((a.name, b.name, compare_runs(a, b, n_boot=args.n_boot, seed=args.seed)))
 
     text = board.render(args.format)
-    notes = [str(i) for i in board.consistency_issues()]
+    notes = [str(i) for i in board.consistency_issues()] + board.protocol_issues()
     for r in runs:
         notes += [f"{r.name}: {n}" for n in r.notes]
     if notes and args.format == "md":
@@ -135,6 +165,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "md":
         for name_a, name_b, result in comparisons:
             text += "\n\n" + comparison_markdown(name_a, name_b, result)
+    if args.protocol:
+        if args.format == "md":
+            text += "\n\n" + protocol_markdown(board)
+        else:
+            print(protocol_markdown(board), file=sys.stderr)
     if args.output:
         with atomic_open(args.output) as f:
             f.write(text + "\n")
@@ -149,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
         for name_a, name_b, result in comparisons:
             print(comparison_markdown(name_a, name_b, result), file=sys.stderr)
 
+    if args.analysis:
+        from spatial_r1_eval.leaderboard.analysis import write_analysis
+
+        print(f"wrote {write_analysis(runs, args.analysis)}", file=sys.stderr)
     if args.html or args.plot or args.radar:
         from spatial_r1_eval.leaderboard.plots import plot_rows, save_bar_chart, save_radar_chart
 

@@ -113,7 +113,12 @@ def render_html(
     body = []
     for r in board.rows:
         cells = "".join(_cell(board, r, c, best[c]) for c in COLUMNS)
-        body.append(f'<tr class="{r.kind}"><td>{html.escape(board.row_label(r))}</td>{cells}</tr>')
+        hover = r.protocol.footnote() if r.protocol is not None else ""
+        if not hover and r.kind == "reference":
+            hover = "published row (full VSI-Bench test set)"
+        title = f' title="{html.escape(hover, quote=True)}"' if hover else ""
+        label = f"<td{title}>{html.escape(board.row_label(r))}</td>"
+        body.append(f'<tr class="{r.kind}">{label}{cells}</tr>')
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from spatial_r1_eval.leaderboard.protocol import VSIBENCH_FINGERPRINT, Protocol, read_protocol
 from spatial_r1_eval.leaderboard.runs import COLUMNS, TaskRun
 
 #: Column -> header text (the paper's Table 1 wording).
@@ -46,6 +47,8 @@ class Row:
         kind: ``"reference"`` (published) or ``"run"`` (an lmms-eval output).
         ci: Column -> ``(low, high)`` 95% bootstrap interval (0-100), for runs when requested.
         run: The lmms-eval task run behind a ``"run"`` row.
+        group: The question set the row was scored on (fingerprint); best values are marked within a group only.
+        protocol: How a run row was produced (``leaderboard.protocol``).
     """
 
     name: str
@@ -53,6 +56,8 @@ class Row:
     kind: str = "run"
     ci: dict[str, tuple[float, float]] = field(default_factory=dict)
     run: TaskRun | None = None
+    group: str | None = None
+    protocol: Protocol | None = None
 
 
 @dataclass(frozen=True)
@@ -108,21 +113,48 @@ class Leaderboard:
         raise ValueError(f"no row named {name!r}; rows are: {', '.join(r.name for r in self.rows)}")
 
     def best(self, column: str) -> set[str]:
-        """Names of the rows holding the highest shown (one-decimal) value of ``column`` (ties all count).
-
-        A column with fewer than two values has no best.
+        """Names of the rows holding the highest shown (one-decimal) value of ``column`` within their question set
+        (:attr:`Row.group`; ties all count). A group with fewer than two values in the column has no best.
 
         Example:
             >>> lb = Leaderboard([Row("a", {"overall": 40.04}), Row("b", {"overall": 39.96}), Row("c", {})])
             >>> sorted(lb.best("overall"))
             ['a', 'b']
+            >>> lb = Leaderboard([Row("a", {"overall": 40.0}, group="x"), Row("b", {"overall": 90.0}, group="y"),
+            ...                   Row("c", {"overall": 30.0}, group="x")])
+            >>> sorted(lb.best("overall"))
+            ['a']
         """
-        shown = {r.name: _shown(r.values.get(column)) for r in self.rows}
-        present = [v for v in shown.values() if v is not None]
-        if len(present) < 2:  # nothing to compare against
-            return set()
-        top = max(present)
-        return {n for n, v in shown.items() if v == top}
+        out: set[str] = set()
+        for group in dict.fromkeys(r.group for r in self.rows):
+            shown = {r.name: _shown(r.values.get(column)) for r in self.rows if r.group == group}
+            present = [v for v in shown.values() if v is not None]
+            if len(present) < 2:  # nothing to compare against
+                continue
+            top = max(present)
+            out |= {n for n, v in shown.items() if v == top}
+        return out
+
+    def groups(self) -> dict[str | None, list[Row]]:
+        """Question set -> its rows, in first-appearance order."""
+        out: dict[str | None, list[Row]] = {}
+        for r in self.rows:
+            out.setdefault(r.group, []).append(r)
+        return out
+
+    def protocol_issues(self) -> list[str]:
+        """Run rows ranked together (same question set) that were produced under different protocols."""
+        issues = []
+        for group, rows in self.groups().items():
+            runs = [r for r in rows if r.protocol is not None]
+            settings = {r.protocol.comparable() for r in runs}
+            if len(settings) > 1:
+                names = ", ".join(r.name for r in runs)
+                issues.append(
+                    f"question set {group}: rows {names} differ in frames / pixels / fps / generation settings / "
+                    "prompt / task version / lmms-eval version (see --protocol)"
+                )
+        return issues
 
     def delta(self, row: Row, column: str) -> float | None:
         """Shown value of ``row`` minus the baseline row's shown value (None without baseline / values)."""
@@ -326,12 +358,14 @@ def build_leaderboard(
     Raises:
         ValueError: ``ci`` for a run without a samples log, a duplicate row name, or an unknown baseline.
     """
-    rows = [Row(name, dict(values), kind="reference") for name, values in reference]
+    rows = [Row(name, dict(values), kind="reference", group=VSIBENCH_FINGERPRINT) for name, values in reference]
     reference_names = {r.name for r in rows}
     for run in runs:
         name = run.name if run.name not in reference_names else f"{run.name} [run]"
         values = {c: (None if run.scores.get(c) is None else 100.0 * run.scores[c]) for c in COLUMNS}
-        row = Row(name, values, kind="run", run=run)
+        protocol = read_protocol(run.results_path, run.task)
+        group = protocol.fingerprint or f"{run.task} (no sample log, limit {protocol.limit})"
+        row = Row(name, values, kind="run", run=run, group=group, protocol=protocol)
         if ci:
             if run.samples is None:
                 raise ValueError(

@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "spatial_r1_eval.generation.validate_cli",
         "recompute VSI-Bench answers from its metadata and report the agreement",
     ),
-    "tiny-model": ("spatial_r1_eval.tiny_model", "write a tiny random Qwen2.5-VL checkpoint (offline tests)"),
+    "tiny-model": ("spatial_r1_eval.tiny_model", "write a tiny random MLLM checkpoint (--arch qwen3_vl, ...)"),
     "eval": ("spatial_r1_eval.eval_cli", "run lmms-eval on SR / VSI-Bench and print the leaderboard"),
     "leaderboard": ("spatial_r1_eval.leaderboard.cli", "tables, plots and confidence intervals from lmms-eval runs"),
     "train": ("spatial_r1_eval.trainer.cli", "GRPO fine-tuning of a video MLLM from a recipe YAML"),

@@ -301,13 +301,45 @@ def r1_doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping[st
     return prompts.build_reasoning_prompt(doc)
 
 
+VIDEO_FRAMES_KWARG = "video_frames"
+"""``lmms_eval_specific_kwargs`` key: decode this many frames in the task and send them as the video (see below)."""
+
+
+def sample_video_frames(path: str | os.PathLike[str], frames: int) -> list[Any]:
+    """``frames`` frames spaced uniformly over the whole clip (first and last included), as RGB PIL images.
+
+    The task decodes the frames itself (with decord, at the video's own size) for the lmms-eval backends whose
+    transformers processors decode video paths only with torchcodec, which needs the system FFmpeg libraries
+    (``llava_hf``, ``internvl_hf``); their task YAML entries set ``video_frames`` and the processor resizes.
+
+    Raises:
+        ValueError: ``frames`` < 1, or the video has fewer frames (naming the file).
+    """
+    import decord
+    import numpy as np
+    from PIL import Image
+
+    if frames < 1:
+        raise ValueError(f"{VIDEO_FRAMES_KWARG} must be >= 1, got {frames}")
+    reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
+    total = len(reader)
+    if total < frames:
+        raise ValueError(f"{path}: has {total} frames, fewer than {VIDEO_FRAMES_KWARG}={frames}")
+    indices = np.linspace(0, total - 1, frames).round().astype(int).tolist()
+    return [Image.fromarray(frame) for frame in reader.get_batch(indices).asnumpy()]
+
+
 def _messages(
     doc: Mapping[str, Any],
     to_text: Callable[..., str],
     to_visual: Callable[[Mapping[str, Any]], list[str]],
     lmms_eval_specific_kwargs: Mapping[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    content: list[dict[str, Any]] = [{"type": "video", "url": path} for path in to_visual(doc)]
+    frames = (lmms_eval_specific_kwargs or {}).get(VIDEO_FRAMES_KWARG)
+    content: list[dict[str, Any]] = [
+        {"type": "video", "url": path if frames is None else sample_video_frames(path, int(frames))}
+        for path in to_visual(doc)
+    ]
     content.append({"type": "text", "text": to_text(doc, lmms_eval_specific_kwargs)})
     return [{"role": "user", "content": content}]
 
@@ -345,6 +377,7 @@ def _sample(doc: Mapping[str, Any], prediction: Any) -> dict[str, Any]:
         "id": str(doc["id"]),
         "question_type": doc["question_type"],
         "ground_truth": doc["ground_truth"],
+        "options": [str(o) for o in (doc.get("options") or [])],  # logged for the error analysis (option texts)
         "prediction": text,
         "score": float(score(text, doc)),
     }

@@ -89,3 +89,38 @@ def test_cli_writes_checkpoint(tmp_path: Path) -> None:
     assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja", "processor_config.json"} <= {
         p.name for p in (tmp_path / "m").iterdir()
     }
+
+
+@pytest.mark.parametrize(
+    ("arch", "model_class"),
+    [
+        ("qwen3_vl", "Qwen3VLForConditionalGeneration"),
+        ("llava_onevision", "LlavaOnevisionForConditionalGeneration"),
+        ("internvl", "InternVLForConditionalGeneration"),
+    ],
+)
+def test_other_archs_are_deterministic_and_load_with_their_transformers_class(
+    arch: str, model_class: str, tmp_path: Path
+) -> None:
+    import transformers
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from spatial_r1_eval.tiny_model import build_tiny_model
+
+    first, again = build_tiny_model(arch, tmp_path / "a", seed=0), build_tiny_model(arch, tmp_path / "b", seed=0)
+    for path in sorted(first.iterdir()):
+        assert path.read_bytes() == (again / path.name).read_bytes(), path.name
+    model = AutoModelForImageTextToText.from_pretrained(first)
+    assert type(model) is getattr(transformers, model_class)
+    tokenizer = AutoProcessor.from_pretrained(first).tokenizer
+    assert tokenizer.eos_token == "<|im_end|>" and model.config.get_text_config().vocab_size >= len(tokenizer)
+
+
+def test_cli_arch_choice_and_unknown_arch(tmp_path: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "tiny-model", "--out", str(tmp_path / "m")]
+    proc = subprocess.run([*cmd, "--arch", "internvl"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert '"model_type": "internvl"' in (tmp_path / "m" / "config.json").read_text()
+    bad = subprocess.run([*cmd, "--arch", "llama"], capture_output=True, text=True, env=env, check=False)
+    assert bad.returncode == 2 and "invalid choice: 'llama'" in bad.stderr

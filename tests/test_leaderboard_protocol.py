@@ -1,0 +1,141 @@
+"""The evaluation protocol in every leaderboard row, and ranking only within a question set (real lmms-eval runs)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spatial_r1_eval.eval_cli import tasks_dir
+from spatial_r1_eval.files import read_jsonl
+from spatial_r1_eval.leaderboard.protocol import VSIBENCH_FINGERPRINT, VSIBENCH_QUESTIONS, fingerprint, read_protocol
+from spatial_r1_eval.leaderboard.runs import find_results_files
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPATIAL_R1_", "VSIBENCH"))}
+    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="2", TOKENIZERS_PARALLELISM="false")
+    return {**env, **extra}
+
+
+def _lmms_eval(args: list[str], sr: Path, cwd: Path) -> None:
+    cmd = [sys.executable, "-m", "lmms_eval", "--include_path", str(tasks_dir()), *args, "--log_samples"]
+    proc = subprocess.run(cmd, env=_env(SPATIAL_R1_SR_DIR=str(sr)), cwd=cwd, capture_output=True, text=True,
+                          timeout=600, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_full_vsibench_fingerprint_is_the_real_question_set(vsibench_dir: Path) -> None:
+    rows = read_jsonl(vsibench_dir / "test.jsonl")
+    assert len(rows) == VSIBENCH_QUESTIONS
+    assert fingerprint((str(r["id"]), str(r["ground_truth"])) for r in rows) == VSIBENCH_FINGERPRINT
+    assert fingerprint((str(r["id"]), str(r["ground_truth"])) for r in rows[:-1]) != VSIBENCH_FINGERPRINT
+
+
+@pytest.fixture(scope="module")
+def runs(synthetic_sr: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("protocol_runs")
+    full, limited = root / "full", root / "limited"
+    _lmms_eval(["--tasks", "sr_blind,sr_r1_blind", "--model", "chance_frequency", "--output_path", str(full)],
+               synthetic_sr, root)  # fmt: skip
+    _lmms_eval(["--tasks", "sr_blind", "--model", "chance_random", "--model_args", "seed=3", "--limit", "3",
+                "--output_path", str(limited)], synthetic_sr, root)  # fmt: skip
+    return full, limited
+
+
+def test_protocol_is_read_from_the_results_and_sample_log(runs: tuple[Path, Path], synthetic_sr: Path) -> None:
+    full, limited = runs
+    records = read_jsonl(synthetic_sr / "sr.jsonl")
+    whole = read_protocol(find_results_files(full)[0], "sr_blind")
+    assert whole.model == "chance_frequency" and whole.task_version == "0.1" and whole.prompt == "direct"
+    assert whole.questions == len(records) and whole.limit is None
+    assert whole.fingerprint == fingerprint((r["id"], str(r["ground_truth"])) for r in records)
+    assert "max_new_tokens=16" in whole.gen_kwargs and whole.lmms_eval_version
+    r1 = read_protocol(find_results_files(full)[0], "sr_r1_blind")
+    assert r1.prompt == "reasoning" and r1.task_version == "0.2" and r1.fingerprint == whole.fingerprint
+    part = read_protocol(find_results_files(limited)[0], "sr_blind")
+    assert part.limit == "3" and part.questions == 3 and part.fingerprint != whole.fingerprint
+    assert part.model_args == "seed=3"
+
+
+def test_leaderboard_ranks_within_question_sets_and_flags_mixed_protocols(runs: tuple[Path, Path]) -> None:
+    full, limited = runs
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(full), str(limited)]
+    proc = subprocess.run([*cmd, "--reference", "spatial-r1-table1", "--protocol"], env=_env(), capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    # SR rows are never marked best against the paper's VSI-Bench rows; the limited run is alone in its set
+    limited_row = next(line for line in lines if line.startswith("| chance_random (sr_blind)"))
+    assert "**" not in limited_row
+    assert any(line.startswith("| GPT-4o") and "**" in line for line in lines) or any(
+        line.startswith("| Spatial-R1") and "**" in line for line in lines
+    )
+    sets = [line for line in lines if line.startswith("- ") and ", set " in line]
+    assert len(sets) == 3, sets
+    full_set = f"- VSI-Bench (full test set), {VSIBENCH_QUESTIONS} questions, set {VSIBENCH_FINGERPRINT}"
+    assert sets[0].startswith(full_set)
+    assert any("chance_random (sr_blind)" in s and "3 questions" in s for s in sets)
+    # same question set, direct vs reasoning prompt: flagged
+    flagged = [line for line in lines if line.startswith("- question set")]
+    assert any("chance_frequency (sr_blind)" in line and "chance_frequency (sr_r1_blind)" in line for line in flagged)
+    footnote = next(line for line in lines if line.startswith("- chance_random (sr_blind): "))
+    assert "limit 3" in footnote and "model_args seed=3" in footnote and "task sr_blind v0.1" in footnote
+
+
+def test_html_shows_each_rows_protocol_on_hover(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    import html
+    import re
+
+    full, limited = runs
+    page = tmp_path / "lb.html"
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(full), str(limited), "--html", str(page)]
+    proc = subprocess.run([*cmd, "--reference", "spatial-r1-table1"], env=_env(), capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    titles = {
+        html.unescape(name): html.unescape(title)
+        for title, name in re.findall(r'<td title="([^"]*)">([^<]*)</td>', page.read_text())
+    }
+    limited_title = titles["chance_random (sr_blind)"]
+    assert "limit 3" in limited_title and "model chance_random" in limited_title
+    assert titles["GPT-4o"] == "published row (full VSI-Bench test set)"
+
+
+def test_error_analysis_pngs_and_page_from_a_logged_run(runs: tuple[Path, Path], synthetic_sr: Path, tmp_path: Path):
+    """``--analysis``: numbers recomputed from sr.jsonl and the raw responses, PNGs readable, page links them."""
+    import json
+
+    from PIL import Image
+
+    full, _ = runs
+    out = tmp_path / "analysis"
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(full), "--analysis", str(out)]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "analysis.json").read_text())
+    records = read_jsonl(synthetic_sr / "sr.jsonl")
+    direct = report["chance_frequency (sr_blind)"]
+    for qt in {r["question_type"] for r in records}:
+        mine = [r for r in records if r["question_type"] == qt]
+        assert direct[qt]["n"] == len(mine), qt
+        if "relative_error" in direct[qt]:  # chance_frequency answers one constant per numerical type
+            truths = sorted(float(r["ground_truth"]) for r in mine)
+            assert sorted(direct[qt]["truth"]) == truths
+            (constant,) = set(direct[qt]["predicted"])
+            want = sorted(abs(constant - t) / t for t in truths)
+            assert sorted(direct[qt]["relative_error"]) == pytest.approx(want)
+        else:
+            assert sum(c for _, _, c in direct[qt]["confusion"]) == len(mine)
+            option_texts = {o.split(".", 1)[1].strip() for r in mine for o in r["options"]}
+            assert {t for t, _, _ in direct[qt]["confusion"]} <= option_texts, qt  # option texts, not letters
+        assert direct[qt]["format_failures"] is None
+        # the reasoning task: chance answers are never in the <think>/<answer> format
+        assert report["chance_frequency (sr_r1_blind)"][qt]["format_failures"] == len(mine)
+        png = out / f"chance_frequency__sr_blind___{qt}.png"
+        with Image.open(png) as image:
+            assert image.format == "PNG" and min(image.size) > 100
+        assert f'src="{png.name}"' in (out / "index.html").read_text()
