@@ -1,0 +1,168 @@
+"""GRPO that demonstrably learns: the update goes the way the advantages say, on the video the completion came from.
+
+1. One real optimiser step of :class:`VideoGRPOTrainer` (``trainer.train()``, ``max_steps: 1``) on one fixed batch:
+   two rows asking the same question about two different mp4s, four completions each sampled by the trainer with
+   the video, rewards known in advance. Measured through the trainer's own video log-prob path, the log-probability
+   of every completion with a positive advantage rises and every one with a negative advantage falls. Negative
+   control: the same step with the two videos swapped in the update (generation saw the right ones) fails the
+   log-prob check: the policy log-probs of the update are no longer those of the completions under their video.
+2. A learnable toy run (slow): see :func:`test_toy_run_learns_and_shuffled_rewards_do_not`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+#: The trainer's per-row video tensors.
+VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
+#: Known rewards of the 8 completions (2 prompts x 4 generations, in TRL's row order): every group has both signs.
+KNOWN_REWARDS = (1.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.2, 0.0)
+
+
+class KnownRewards:
+    """A TRL reward returning :data:`KNOWN_REWARDS` in row order (picklable)."""
+
+    __name__ = "known"
+
+    def __call__(self, completions, **columns):
+        return list(KNOWN_REWARDS[: len(completions)])
+
+
+@pytest.fixture(scope="module")
+def sharp_model(tmp_path_factory) -> Path:
+    """The tiny random Qwen2.5-VL with query/key weights x 8, so that its log-probs depend on the video."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+
+    path = Path(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0))
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "language_model" in name and name.endswith(("q_proj.weight", "k_proj.weight")):
+                param.mul_(8.0)
+    sharp = path.parent / "sharp"
+    model.save_pretrained(sharp)
+    AutoProcessor.from_pretrained(path).save_pretrained(sharp)
+    return sharp
+
+
+@pytest.fixture(scope="module")
+def two_video_rows(tmp_path_factory):
+    """Two rows with the same question and two different videos (identical prompt tokens but for the pixels)."""
+    import datasets
+
+    from spatial_r1_eval.trainer.data import load_sr_train, write_sample_sr_train
+
+    dataset = load_sr_train(write_sample_sr_train(tmp_path_factory.mktemp("sr"), n_videos=2))
+    first, second = dataset[0], dataset[4]
+    assert first["problem"] == second["problem"] and first["video"] != second["video"]
+    return datasets.Dataset.from_list([first, second])
+
+
+def _one_step(model_dir: Path, rows, out_dir: Path, *, swap_videos: bool):
+    """One ``trainer.train()`` step; returns the trainer, the initial model, the recorded batch and the policy
+    log-probs the loss used (rows in the loss's order)."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import GRPOConfig
+
+    from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
+    from spatial_r1_eval.trainer.video_inputs import VideoBudget
+
+    class RecordingTrainer(VideoGRPOTrainer):
+        """Records the generated batch and the loss's log-probs; optionally feeds the update the other video."""
+
+        def _generate_and_score_completions(self, inputs):
+            out = super()._generate_and_score_completions(inputs)
+            self.batch = {k: (v.clone() if torch.is_tensor(v) else list(v)) for k, v in out.items()}
+            if swap_videos:  # rows 0-3 are the first prompt's completions, rows 4-7 the second's
+                for key in VIDEO_KEYS:
+                    out[key] = out[key][4:] + out[key][:4]
+            return out
+
+        def _compute_loss(self, model, inputs):
+            self.loss_rows = inputs["completion_ids"].clone()
+            return super()._compute_loss(model, inputs)
+
+        def _get_per_token_logps_and_entropies(self, model, input_ids, *args, **kwargs):
+            out = super()._get_per_token_logps_and_entropies(model, input_ids, *args, **kwargs)
+            if torch.is_grad_enabled():  # the policy pass of the loss
+                self.loss_logps = out[0].detach().clone()
+            return out
+
+    args = GRPOConfig(
+        output_dir=str(out_dir), use_cpu=True, bf16=False, seed=0, max_steps=1, num_generations=4,
+        per_device_train_batch_size=8, max_completion_length=8, beta=0.0, optim="sgd", learning_rate=1.0,
+        lr_scheduler_type="constant", save_strategy="no", logging_steps=1, report_to="none",
+        gradient_checkpointing=False,
+    )  # fmt: skip
+    trainer = RecordingTrainer(
+        model=AutoModelForImageTextToText.from_pretrained(model_dir, dtype=torch.float32),
+        reward_funcs=[KnownRewards()],
+        args=args,
+        train_dataset=rows,
+        processing_class=AutoProcessor.from_pretrained(model_dir, padding_side="left"),
+        video_budget=VideoBudget(frames=4, max_pixels=4 * 28 * 28),
+    )
+    initial = copy.deepcopy(trainer.model).eval()
+    trainer.train()
+    return trainer, initial
+
+
+def _token_logps(trainer, model, batch) -> torch.Tensor:
+    """Per-token log-probs of the batch's completions through the trainer's video path, each row with its video."""
+    ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+    mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+    trainer._video_forward = {k: batch[k] for k in VIDEO_KEYS}
+    try:
+        with torch.no_grad():
+            logps, _, _ = trainer._get_per_token_logps_and_entropies(
+                model.eval(), ids, mask, batch["completion_ids"].size(1), batch_size=2
+            )
+    finally:
+        trainer._video_forward = None
+    return logps * batch["completion_mask"]
+
+
+def _loss_logps_in_batch_order(trainer) -> torch.Tensor:
+    """The loss's policy log-probs, rows put back in the batch order (TRL shuffles rows before the update)."""
+    batch_rows = [tuple(r) for r in trainer.batch["completion_ids"].tolist()]
+    assert len(set(batch_rows)) == len(batch_rows), "two identical completions: rows cannot be matched"
+    order = [batch_rows.index(tuple(r)) for r in trainer.loss_rows.tolist()]
+    logps = torch.empty_like(trainer.loss_logps)
+    logps[order] = trainer.loss_logps
+    return logps * trainer.batch["completion_mask"]
+
+
+def test_one_step_raises_positive_and_lowers_negative_advantage_completions(sharp_model, two_video_rows, tmp_path):
+    trainer, initial = _one_step(sharp_model, two_video_rows, tmp_path / "run", swap_videos=False)
+    batch = trainer.batch
+    # the known rewards reached TRL: advantages have the sign of reward - group mean
+    rewards = torch.tensor(KNOWN_REWARDS).view(2, 4)
+    expected_sign = torch.sign(rewards - rewards.mean(dim=1, keepdim=True)).flatten()
+    assert torch.equal(torch.sign(batch["advantages"]), expected_sign)
+    # each row's video reached the loss: its policy log-probs are those of the completion under that video
+    before = _token_logps(trainer, initial, batch)
+    torch.testing.assert_close(_loss_logps_in_batch_order(trainer), before, rtol=0, atol=1e-5)
+    after = _token_logps(trainer, trainer.model, batch)
+    delta = (after - before).sum(dim=1)
+    print("advantages", batch["advantages"].tolist(), "log-prob change", delta.tolist())
+    assert ((delta > 0) == (batch["advantages"] > 0)).all(), (delta, batch["advantages"])
+    assert delta.abs().min() > 1e-2, delta  # far above float noise
+
+
+def test_the_wrong_video_in_the_update_fails_the_log_prob_check(sharp_model, two_video_rows, tmp_path):
+    """Negative control: generation saw each row's video, the update the other row's. The completions' log-probs
+    under their own video differ from what the loss used, so a trainer that mixed videos up is caught."""
+    trainer, initial = _one_step(sharp_model, two_video_rows, tmp_path / "run", swap_videos=True)
+    before = _token_logps(trainer, initial, trainer.batch)
+    mismatch = (_loss_logps_in_batch_order(trainer) - before).abs().max()
+    print("largest per-token log-prob mismatch with the wrong video", float(mismatch))
+    assert mismatch > 1e-3, mismatch
