@@ -166,3 +166,53 @@ def test_the_wrong_video_in_the_update_fails_the_log_prob_check(sharp_model, two
     mismatch = (_loss_logps_in_batch_order(trainer) - before).abs().max()
     print("largest per-token log-prob mismatch with the wrong video", float(mismatch))
     assert mismatch > 1e-3, mismatch
+
+
+@pytest.mark.slow
+def test_train_writes_curves_png_with_the_logged_series(tmp_path, capsys):
+    """``spatial-r1 train`` on the smoke recipe writes ``train_curves.png`` and prints its path; the picture is a real
+    PNG of the four panels and each drawn series is the trainer's logged values, read back from trainer_state.json."""
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.trainer.curves import PANELS, curves_figure
+    from spatial_r1_eval.trainer.data import write_sample_sr_train
+
+    data = write_sample_sr_train(tmp_path / "sr", n_videos=1)
+    out = tmp_path / "run"
+    recipe = Path(__file__).resolve().parents[1] / "trainer" / "recipes" / "smoke.yaml"
+    argv = ["train", "--config", str(recipe), "--", "--dataset_path", str(data), "--output_dir", str(out),
+            "--max_steps", "3", "--max_completion_length", "8", "--save_strategy", "no"]  # fmt: skip
+    assert main(argv) == 0
+    png = out / "train_curves.png"
+    assert f"training curves: {png}" in capsys.readouterr().out
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size == (1200, 800)
+        pixels = np.asarray(image.convert("RGB"))
+    assert len({tuple(c) for c in pixels.reshape(-1, 3)[::5]}) > 50  # text, axes and series, not a blank canvas
+
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    steps = [e for e in history if "rewards/accuracy/mean" in e]
+    assert len(steps) == 3
+    expected = {  # panel -> {label: values}, straight from the log
+        PANELS[0]: {
+            k.removeprefix("rewards/"): [e[k] for e in steps if k in e]
+            for k in {k for e in steps for k in e if k.startswith("rewards/accuracy/") and not k.endswith("/std")}
+        },
+        PANELS[1]: {"format": [e["rewards/format/mean"] for e in steps]},
+        PANELS[2]: {"kl": [e["kl"] for e in steps]},
+        PANELS[3]: {"mean": [e["completions/mean_length"] for e in steps],
+                    "max": [e["completions/max_length"] for e in steps]},
+    }  # fmt: skip
+    assert len(expected[PANELS[0]]) >= 3  # the mean and at least two SR tasks
+    figure = curves_figure(history)
+    assert [ax.get_title() for ax in figure.axes] == list(PANELS)
+    for ax in figure.axes:
+        lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]  # running means: unlabelled
+        drawn = {line.get_label(): [float(y) for y in line.get_ydata()] for line in lines}
+        assert drawn.keys() == expected[ax.get_title()].keys(), ax.get_title()
+        for label, values in drawn.items():
+            assert values == pytest.approx(expected[ax.get_title()][label]), (ax.get_title(), label)

@@ -10,7 +10,8 @@ Four panels over the optimiser steps, read from ``trainer_state.json``'s ``log_h
 4. **completion length**: ``completions/mean_length`` and ``completions/max_length`` in tokens.
 
 Each series is drawn as its logged points (thin) and, with more than 10 points, a running mean over a tenth of the
-run (thick), so that a trend is visible through the sampling noise of small groups. The figure is drawn on a bare
+run (thick), so that a trend is visible through the sampling noise of small groups; a reward's overall mean is
+dashed. The figure is drawn on a bare
 :class:`matplotlib.figure.Figure` (Agg, no display) and written atomically; the same log gives the same bytes.
 """
 
@@ -116,11 +117,11 @@ def curves_figure(log_history: list[dict[str, Any]], title: str = "GRPO training
         for i, (label, points) in enumerate(lines.items()):
             steps = [s for s, _ in points]
             values = [v for _, v in points]
-            color = "black" if label.endswith("/mean") else cmap(i % cmap.N)
-            ax.plot(steps, values, color=color, lw=0.8, alpha=0.45 if len(points) > 10 else 1.0,
+            color, style = cmap(i % cmap.N), "--" if label.endswith("/mean") else "-"  # a reward's mean: dashed
+            ax.plot(steps, values, color=color, ls=style, lw=0.8, alpha=0.45 if len(points) > 10 else 1.0,
                     marker="o" if len(points) <= 10 else None, ms=3, label=label)  # fmt: skip
-            if len(points) > 10:
-                ax.plot(steps, _running_mean(values, max(2, len(points) // 10)), color=color, lw=2.2)
+            if len(points) > 10:  # the running mean (unlabelled: not in the legend)
+                ax.plot(steps, _running_mean(values, max(2, len(points) // 10)), color=color, ls=style, lw=2.2)
         if panel in PANELS[:2]:
             ax.set_ylim(-0.03, 1.03)
         ax.legend(fontsize=7, loc="best", frameon=False)
