@@ -6,7 +6,10 @@
    of every completion with a positive advantage rises and every one with a negative advantage falls. Negative
    control: the same step with the two videos swapped in the update (generation saw the right ones) fails the
    log-prob check: the policy log-probs of the update are no longer those of the completions under their video.
-2. A learnable toy run (slow): see :func:`test_toy_run_learns_and_shuffled_rewards_do_not`.
+2. ``spatial-r1 train`` writes ``train_curves.png`` whose panels draw the logged series (slow).
+
+The learnable toy run (accuracy from chance to well above it; shuffled rewards do not learn) takes longer than CI
+allows on a 2-core machine: ``benchmarks/toy_grpo.py`` (README, "Does it learn?").
 """
 
 from __future__ import annotations
