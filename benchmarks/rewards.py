@@ -79,7 +79,13 @@ def cpu_part() -> None:
     print(f"rewards, paper batch (128 completions x 3 kB):   {large * 1e3:9.3f} ms -> {large / step:.2e} of a step")
 
 
-def gpu_part() -> None:
+def gpu_part(keep_model: Path | None = None) -> dict:
+    """One GRPO step of the random 7B (see the module docstring); returns its figures.
+
+    Args:
+        keep_model: Where to keep the random 7B checkpoint (bf16, with the tiny tokenizer) for later use, e.g. the
+            vLLM throughput of ``benchmarks/gpu_check.sh``; ``None``: a temporary folder, deleted.
+    """
     import torch
     from transformers import AutoProcessor, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
     from trl import GRPOConfig
@@ -113,7 +119,7 @@ def gpu_part() -> None:
         )  # fmt: skip
         with torch.device("cuda"):
             model = Qwen2_5_VLForConditionalGeneration(config).to(torch.bfloat16)
-        model_dir = Path(tmp) / "qwen7b-random"
+        model_dir = Path(keep_model) if keep_model is not None else Path(tmp) / "qwen7b-random"
         model.save_pretrained(model_dir)
         processor.save_pretrained(model_dir)
         del model
@@ -135,9 +141,15 @@ def gpu_part() -> None:
         torch.cuda.reset_peak_memory_stats()
         trainer.train()
         steps = [e["step_time"] for e in trainer.state.log_history if "step_time" in e]
+        peak = torch.cuda.max_memory_allocated() / 2**30
         print(f"GPU {torch.cuda.get_device_name()}: random Qwen2.5-VL-7B, 16 frames x 128*28*28 px, 8 generations,")
         print(f"  bf16, SGD, gradient checkpointing: {steps[-1]:.1f} s/step (second step), "
-              f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")  # fmt: skip
+              f"peak memory {peak:.1f} GiB")  # fmt: skip
+        return {
+            "device": torch.cuda.get_device_name(), "s_per_step": steps, "s_per_step_second": steps[-1],
+            "peak_memory_gib": round(peak, 2), "frames": 16, "max_pixels": 128 * 28 * 28, "num_generations": 8,
+            "max_completion_length": 256, "dtype": "bfloat16", "optimizer": "sgd", "gradient_checkpointing": True,
+        }  # fmt: skip
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ Several GPUs (DeepSpeed ZeRO-3 through accelerate)::
 
 Flags after the config override its keys (any ``SpatialR1Arguments`` or ``trl.GRPOConfig`` field). At the end the
 command prints the mean reward per SR task over the run; the checkpoints, ``trainer_state.json`` (per-step logs,
-including ``rewards/accuracy/<task>``) and ``train_summary.json`` are in ``output_dir``. Re-running with
+including ``rewards/accuracy/<task>``), ``train_summary.json`` and ``train_curves.png`` (reward per task, format
+reward, KL and completion length over the steps; its path is printed) are in ``output_dir``. Re-running with
 ``--resume_from_checkpoint true`` continues from the last checkpoint.
 """
 
@@ -173,8 +174,20 @@ def train(argv: list[str]) -> dict[str, Any]:
         "rollouts": "vllm" if grpo_args.use_vllm else "transformers",
     }
     if trainer.accelerator.is_main_process:
+        summary["curves"] = _write_curves(trainer.state.log_history, grpo_args.output_dir)
         write_json(os.path.join(grpo_args.output_dir, "train_summary.json"), summary)
     return summary
+
+
+def _write_curves(log_history: list[dict[str, Any]], output_dir: str) -> str | None:
+    """``<output_dir>/train_curves.png`` (:mod:`spatial_r1_eval.trainer.curves`); ``None`` if nothing was logged."""
+    from spatial_r1_eval.trainer.curves import CURVES_FILE, save_train_curves
+
+    try:
+        return str(save_train_curves(log_history, os.path.join(output_dir, CURVES_FILE)))
+    except ValueError as e:
+        logger.warning("no %s: %s", CURVES_FILE, e)
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {steps} steps in {seconds:.1f} s ({summary['rollouts']} rollouts)")
     print("mean reward per task over the run:")
     print(format_task_table(summary["per_task_rewards"]))
+    if summary.get("curves"):
+        print(f"training curves: {summary['curves']}")
     return 0
 
 
