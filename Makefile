@@ -17,7 +17,7 @@ VLLM_VENV ?= .venv-vllm
 # VLLM_PIN empty: install requirements/vllm.lock (vLLM 0.33.0). VLLM_PIN=vllm==0.31.0: that release, unlocked.
 VLLM_PIN  ?=
 
-.PHONY: setup system-deps test test-fast setup-vllm test-vllm test-latest lock lint format demo bench clean
+.PHONY: setup system-deps test test-fast test-toy setup-vllm test-vllm test-latest lock lint format demo bench clean
 
 setup: system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ setup-vllm: system-deps
 
 test-vllm:
 	$(VLLM_VENV)/bin/python -m pytest -q -rs tests/test_trainer_vllm_video.py tests/test_environment_lock.py $(PYTEST_ARGS)
+
+# The toy GRPO learning runs (tests/test_trainer_learning.py, marked toy): about 15 min here, so not in make test.
+test-toy:
+	$(PY) -m pytest -q --run-toy -m toy tests/test_trainer_learning.py $(PYTEST_ARGS)
 
 test-fast:
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)

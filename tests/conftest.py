@@ -53,3 +53,17 @@ def synthetic_sr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if report["scenes"]["failed"]:
         raise RuntimeError(f"SR generation failed: {report['scenes']['failed']}")
     return out
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-toy", action="store_true", help="also run the toy GRPO learning runs (make test-toy)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``toy`` tests (two GRPO runs of minutes each) are deselected unless ``--run-toy`` is given."""
+    if config.getoption("--run-toy"):
+        return
+    toy = [item for item in items if item.get_closest_marker("toy")]
+    if toy:
+        config.hook.pytest_deselected(items=toy)
+        items[:] = [item for item in items if not item.get_closest_marker("toy")]
