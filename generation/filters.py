@@ -5,10 +5,14 @@ Order of the filters (each rejection is counted by question type and reason):
 1. ``duplicate`` — the same question text twice in a scene;
 2. ``non_positive_answer`` — numerical answers must be > 0;
 3. ``per_scene_cap`` — at most ``per_scene_cap`` questions per scene and question type (seeded choice);
-4. ``max_per_task`` — at most ``max_per_task`` questions per question type over the dataset (seeded choice);
-5. letters — the correct option of each multiple-choice question goes to the letter used least so far for
-   that question type (ties broken by a seeded draw), the other options in a seeded order: answers are
-   balanced over A–D (A–B for easy direction, A–C for medium).
+4. ``answer_balance`` — for ``route_planning``, the same number of questions for every answer of each
+   observable shape's answer space (seeded choice, :func:`~spatial_r1_eval.generation.routes.answer_shape`), so
+   the options tell a text-only model nothing (the ``routes`` module docstring);
+5. ``max_per_task`` — at most ``max_per_task`` questions per question type over the dataset (seeded choice);
+6. letters — the correct option of each multiple-choice question goes to the letter used least so far for
+   that question type and number of options (ties broken by a seeded draw), the other options in a seeded order:
+   answers are balanced over A–D (A–B for easy direction, A–C for medium; route planning per option count, so
+   that the count tells nothing about the letter).
 """
 
 from __future__ import annotations
@@ -110,16 +114,50 @@ def select(
     records = []
     for qt in sorted(kept, key=lambda t: QUESTION_TYPES.index(t) if t in QUESTION_TYPES else 99):
         items = kept[qt]
+        if qt in _BALANCED:
+            items = _balance_answers(items, qt, _rng(config.seed, "balance", qt), rej)
         if config.max_per_task is not None and len(items) > config.max_per_task:
             pick = sorted(_rng(config.seed, "max", qt).choice(len(items), config.max_per_task, replace=False))
             rej[(qt, "max_per_task")] += len(items) - config.max_per_task
             items = [items[i] for i in pick]
         letter_rng = _rng(config.seed, "letters", qt)
-        letter_counts: Counter = Counter()
+        letter_counts: dict[int, Counter] = defaultdict(Counter)  # per number of options
         for scene, c in items:
-            records.append(_record(scene, c, dataset, letter_rng, letter_counts))
+            records.append(_record(scene, c, dataset, letter_rng, letter_counts[len(c.choices)]))
     records.sort(key=lambda r: (r["scene_name"], QUESTION_TYPES.index(r["question_type"]), r["id"]))
     return records, rej
+
+
+def _route_shape(c: Candidate) -> tuple[tuple[str, int], list[str]]:
+    from spatial_r1_eval.generation.routes import answer_shape
+
+    return answer_shape(c.meta, c.answer)
+
+
+#: Question types whose answers are balanced within each observable shape: type -> candidate -> (shape, space).
+_BALANCED = {"route_planning": _route_shape}
+
+
+def _balance_answers(
+    items: list[tuple[str, Candidate]], qt: str, rng: np.random.Generator, rej: Counter
+) -> list[tuple[str, Candidate]]:
+    """Keep, per shape, ``m`` items of every answer of the shape's space (``m`` = the rarest answer's count, 0 when
+    one is never drawn; seeded choice, order kept); the rest are counted as ``answer_balance``."""
+    groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    spaces: dict[tuple, list[str]] = {}
+    for i, (_, c) in enumerate(items):
+        shape, space = _BALANCED[qt](c)
+        spaces[shape] = space
+        groups[shape][c.answer].append(i)
+    keep: set[int] = set()
+    for shape in sorted(groups):
+        m = min(len(groups[shape].get(a, ())) for a in spaces[shape])
+        for a in spaces[shape]:
+            idx = groups[shape].get(a, [])
+            keep.update(idx[k] for k in rng.choice(len(idx), m, replace=False).tolist())
+    if len(keep) < len(items):
+        rej[(qt, "answer_balance")] += len(items) - len(keep)
+    return [it for i, it in enumerate(items) if i in keep]
 
 
 def _record(scene: str, c: Candidate, dataset: str, rng: np.random.Generator, counts: Counter) -> dict[str, Any]:

@@ -253,9 +253,13 @@ def test_synthetic_answers_equal_answer_keys(synth_root, tmp_path):
             for a, b in zip(path, path[1:], strict=False):
                 clear = legs[frozenset((a, b))]["clearance_m"]
                 assert clear is None or clear >= config.route_clearance, (rec["id"], a, b)
-    for qt, hist in report["answer_histograms"].items():
-        if isinstance(hist, dict) and sum(hist.values()) >= 8:
-            assert max(hist.values()) - min(hist.values()) <= 1, (qt, hist)  # letters balanced
+    by_count: dict[tuple[str, int], Counter] = {}  # letters balanced per type and number of options
+    for rec in records:
+        if rec["options"]:
+            by_count.setdefault((rec["question_type"], len(rec["options"])), Counter())[rec["ground_truth"]] += 1
+    for (qt, n), hist in by_count.items():
+        if sum(hist.values()) >= 2 * n:
+            assert len(hist) == n and max(hist.values()) - min(hist.values()) <= 1, (qt, n, hist)
 
 
 # ----------------------------------------------------------------------------- filters

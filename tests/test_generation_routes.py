@@ -217,3 +217,57 @@ def test_question_text_round_trips_and_config_is_checked():
         GeneratorConfig(route_walk_margin=0.5)
     with pytest.raises(ValueError, match="route_max_turns"):
         GeneratorConfig(route_max_turns=9)
+
+
+def _route_candidate(form: str, answer: str, k: int):
+    from spatial_r1_eval.generation.generators import Candidate
+
+    rng = np.random.default_rng(k)
+    options = routes.route_options(answer.split(", "), form, rng)
+    return Candidate("route_planning", f"route {form} {k}?", answer, options, {"form": form})
+
+
+def test_selection_balances_route_answers_per_shape_and_letters_per_option_count():
+    from spatial_r1_eval.generation.filters import FilterConfig, select
+
+    # skewed like the geometry makes them: Back rare, one forward 3-turn answer never drawn
+    counts = {("turn", "Turn Back"): 3, ("turn", "Turn Left"): 9, ("turn", "Turn Right"): 7,
+              ("forward", "Turn Left"): 5, ("forward", "Turn Right"): 8,
+              ("forward", "Turn Left, Turn Right, Turn Left"): 4}  # fmt: skip
+    cands, k = {}, 0
+    for (form, answer), n in counts.items():
+        for _ in range(n):
+            cands.setdefault(f"scene{k % 5:04d}_00", []).append(_route_candidate(form, answer, k))
+            k += 1
+    recs, rej = select(cands, FilterConfig(per_scene_cap=100, seed=3))
+    got = Counter((r["meta"]["form"], r["meta"]["answer_text"]) for r in recs)
+    assert got == {("turn", "Turn Back"): 3, ("turn", "Turn Left"): 3, ("turn", "Turn Right"): 3,
+                   ("forward", "Turn Left"): 5, ("forward", "Turn Right"): 5}  # fmt: skip
+    assert rej[("route_planning", "answer_balance")] == sum(counts.values()) - len(recs) == 36 - 19
+    for n in (2, 3):  # letters balanced within each option count
+        letters = Counter(r["ground_truth"] for r in recs if len(r["options"]) == n)
+        assert sorted(letters) == list("ABC"[:n]) and max(letters.values()) - min(letters.values()) <= 1
+    again, _ = select(cands, FilterConfig(per_scene_cap=100, seed=3))
+    assert json.dumps(again) == json.dumps(recs)
+
+
+@pytest.mark.slow
+def test_audit_finds_no_text_only_advantage_on_generated_routes(tmp_path):
+    # issue 17 item 2: before the answer balance, 40 synthetic scenes gave 556 rows, text only +17.6 points
+    from spatial_r1_eval.audit.bias import check_bias
+    from spatial_r1_eval.audit.readers import read_rows
+    from spatial_r1_eval.generation.pipeline import generate
+
+    write_synthetic_scenes(tmp_path / "scannet", 40, 0, n_points=20_000, n_frames=2, width=32, height=24)
+    generate(tmp_path / "scannet", tmp_path / "sr", tasks=["route_planning"], videos=False, per_scene_cap=1000,
+             progress=False)  # fmt: skip
+    shapes: dict[tuple, Counter] = {}
+    for line in (tmp_path / "sr" / "sr.jsonl").read_text().splitlines():  # every answer of a shape equally often
+        meta = json.loads(line)["meta"]
+        key, space = routes.answer_shape(meta, meta["answer_text"])
+        shapes.setdefault(key, Counter({a: 0 for a in space}))[meta["answer_text"]] += 1
+    assert shapes and all(len(set(c.values())) == 1 for c in shapes.values()), shapes
+    _, rows = read_rows(tmp_path / "sr" / "sr.jsonl")
+    entry = check_bias(rows)["route_planning"]
+    assert entry["rows"] >= 150 and entry["text_only"] is not None
+    assert not entry["flagged"] and entry["gain"] <= 0.05, entry
