@@ -230,7 +230,7 @@ def test_generated_route_rows_are_rewarded_by_mar(synthetic_sr):
 
     rows = [json.loads(line) for line in (synthetic_sr / "sr_train.jsonl").read_text().splitlines()]
     rows = [r for r in rows if r["question_type"] == "route_planning"]
-    assert len(rows) >= 4
+    assert len(rows) >= 2  # after the dataset-wide answer balance, the 2 synthetic scenes keep 2 routes
     truth = [extract_answer(r["solution"]) for r in rows]
     wrong = [next(o[0] for o in r["options"] if o[0] != t) for r, t in zip(rows, truth, strict=True)]
     columns = {"question_type": [r["question_type"] for r in rows], "solution": [r["solution"] for r in rows],
