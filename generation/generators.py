@@ -4,7 +4,8 @@ with VSI-Bench's procedure as the ``vsibench`` variant.
 Every generator takes a :class:`~spatial_r1_eval.generation.scene.Scene` and returns :class:`Candidate` questions
 plus a count of rejected candidates by reason. A candidate holds the question, its answer (the number, or the text
 of the correct option) and, for multiple choice, the option texts in a canonical order; letters are assigned later,
-over the whole dataset, so that answers are balanced over A–D (route planning: per option count) (:mod:`~spatial_r1_eval.generation.filters`).
+over the whole dataset, so that answers are balanced over A–D (route planning: per option count;
+:mod:`~spatial_r1_eval.generation.filters`).
 
 Defaults follow the paper (DESIGN.md "The seven SR generators"): axis-aligned boxes, exact box distances, room area
 as the sum of the floor alpha shape's triangles, left/right from the sign of the 2-D cross product. ``variant=
