@@ -25,7 +25,7 @@ setup: system-deps
 	$(PIP) install -q --require-hashes -r requirements/main.lock
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	$(PIP) check
-	$(PY) requirements/lockcheck.py check requirements/main.lock
+	$(PY) requirements/verify.py check requirements/main.lock
 	@# the stack must run, not just import: one real lmms-eval evaluation, a tiny model forward, TRL's hooks
 	$(PY) -m spatial_r1_eval.stack_check
 
@@ -37,8 +37,8 @@ lock:
 	test -x $(LOCK_VENV)/bin/uv || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/python -m pip install -q $(UV_PIN))
 	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements/main.in --extra test --extra dev $(LOCK_FLAGS) $(UPGRADE) -o requirements/main.lock
 	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements/vllm.in --extra gpu --extra test --extra dev $(LOCK_FLAGS) $(UPGRADE) -o requirements/vllm.lock
-	$(PYTHON) requirements/lockcheck.py stamp requirements/main.lock
-	$(PYTHON) requirements/lockcheck.py stamp requirements/vllm.lock
+	$(PYTHON) requirements/verify.py stamp requirements/main.lock
+	$(PYTHON) requirements/verify.py stamp requirements/vllm.lock
 
 # Drift canary: a throwaway venv with the newest versions pyproject.toml allows (no lock), then the fast tests.
 # It prints which packages moved away from the lock first, so a failure names its suspects. CI keeps the lock.
@@ -47,7 +47,7 @@ test-latest: system-deps
 	$(LATEST_VENV)/bin/python -m pip install -q $(PIP_PIN)
 	$(LATEST_VENV)/bin/python -m pip install -q -e ".[test,dev]"
 	@echo "== packages at another version than requirements/main.lock (lock -> newest allowed):"
-	@$(LATEST_VENV)/bin/python requirements/lockcheck.py moved requirements/main.lock
+	@$(LATEST_VENV)/bin/python requirements/verify.py moved requirements/main.lock
 	$(LATEST_VENV)/bin/python -m spatial_r1_eval.stack_check
 	$(LATEST_VENV)/bin/python -m pytest -q -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
@@ -76,7 +76,7 @@ setup-vllm: system-deps
 	else $(VLLM_VENV)/bin/python -m pip install -q -e ".[gpu,test,dev]" $(VLLM_PIN); fi
 	$(VLLM_VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	$(VLLM_VENV)/bin/python -m pip check
-	if [ -z "$(VLLM_PIN)" ]; then $(VLLM_VENV)/bin/python requirements/lockcheck.py check requirements/vllm.lock; fi
+	if [ -z "$(VLLM_PIN)" ]; then $(VLLM_VENV)/bin/python requirements/verify.py check requirements/vllm.lock; fi
 	@$(VLLM_VENV)/bin/python -c "import vllm, transformers, torch; print('setup-vllm ok: vllm', vllm.__version__, '/ transformers', transformers.__version__, '/ torch', torch.__version__)"
 
 test-vllm:

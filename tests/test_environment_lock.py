@@ -1,4 +1,4 @@
-"""The committed locks agree with ``pyproject.toml`` and with the venv the suite runs in (requirements/lockcheck.py).
+"""The committed locks agree with ``pyproject.toml`` and with the venv the suite runs in (requirements/verify.py).
 
 The venv is checked against the lock it was installed from (``vllm.lock`` where vLLM is installed, else
 ``main.lock``). The failure cases edit copies of the real files: a package line deleted from the lock, a dependency
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("lockcheck", REPO / "requirements" / "lockcheck.py")
-lockcheck = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lockcheck)
+_spec = importlib.util.spec_from_file_location("verify", REPO / "requirements" / "verify.py")
+verify = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(verify)
 
 LOCK = REPO / "requirements" / ("vllm.lock" if importlib.util.find_spec("vllm") else "main.lock")
 
@@ -30,13 +30,13 @@ def copies(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_lock_matches_pyproject_and_the_installed_venv() -> None:
-    assert lockcheck.problems(LOCK) == []
+    assert verify.problems(LOCK) == []
 
 
 def test_every_locked_package_has_hashes_and_no_index_url_is_committed() -> None:
     text = LOCK.read_text()
     entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 3)[3])
-    assert len(entries) == len(lockcheck.pins(LOCK)) > 100
+    assert len(entries) == len(verify.pins(LOCK)) > 100
     assert all("--hash=sha256:" in entry for entry in entries)
     for lock in REPO.glob("requirements/*.lock"):
         assert not re.search(r"--(extra-)?index-url|--find-links|https?://|file://", lock.read_text()), lock
@@ -44,12 +44,12 @@ def test_every_locked_package_has_hashes_and_no_index_url_is_committed() -> None
 
 def test_deleting_a_package_line_from_the_lock_is_caught(copies) -> None:
     lock, pyproject = copies
-    assert lockcheck.problems(lock, pyproject) == []
+    assert verify.problems(lock, pyproject) == []
     # a transitive package (six, needed by python-dateutil) and a direct one (filelock, pyproject's bound)
     for name in ("six", "filelock"):
         lines = lock.read_text().splitlines()
         lock.write_text("\n".join(ln for ln in lines if not ln.startswith(f"{name}==")) + "\n")
-        found = lockcheck.problems(lock, pyproject)
+        found = verify.problems(lock, pyproject)
         assert any(f"does not pin {name}" in p and "make lock" in p for p in found), found
 
 
@@ -57,22 +57,22 @@ def test_a_dependency_added_to_pyproject_without_relocking_is_caught(copies) -> 
     lock, pyproject = copies
     text = pyproject.read_text()
     pyproject.write_text(text.replace("dependencies = [\n", 'dependencies = [\n    "pyfiglet>=1.0",\n', 1))
-    found = lockcheck.problems(lock, pyproject)
+    found = verify.problems(lock, pyproject)
     assert any("other inputs than today's pyproject.toml" in p and "make lock" in p for p in found), found
     assert any("does not pin pyfiglet (required by pyproject.toml" in p for p in found), found
 
 
 def test_a_range_the_pinned_version_leaves_is_caught(copies) -> None:
     lock, pyproject = copies
-    pinned = lockcheck.pins(lock)["filelock"]
+    pinned = verify.pins(lock)["filelock"]
     pyproject.write_text(pyproject.read_text().replace('"filelock<4.3"', f'"filelock>{pinned}"'))
-    found = lockcheck.problems(lock, pyproject)
+    found = verify.problems(lock, pyproject)
     assert any(f"pins filelock=={pinned}" in p and "make lock" in p for p in found), found
 
 
 def test_restamping_after_relocking_clears_the_digest_problem(copies) -> None:
     lock, pyproject = copies
     pyproject.write_text(pyproject.read_text().replace('"tabulate>=0.10"', '"tabulate>=0.9"'))
-    assert any("other inputs" in p for p in lockcheck.problems(lock, pyproject))
-    lockcheck.stamp(lock, pyproject)  # what make lock does after uv rewrote the file
-    assert lockcheck.problems(lock, pyproject) == []
+    assert any("other inputs" in p for p in verify.problems(lock, pyproject))
+    verify.stamp(lock, pyproject)  # what make lock does after uv rewrote the file
+    assert verify.problems(lock, pyproject) == []

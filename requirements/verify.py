@@ -2,9 +2,9 @@
 
 Commands (run with the venv's Python; only the standard library and ``packaging`` are needed)::
 
-    python requirements/lockcheck.py stamp requirements/main.lock    # after uv wrote it: record the inputs' digest
-    python requirements/lockcheck.py check requirements/main.lock    # inputs unchanged, venv == lock, closure
-    python requirements/lockcheck.py moved requirements/main.lock    # packages installed at another version
+    python requirements/verify.py stamp requirements/main.lock    # after uv wrote it: record the inputs' digest
+    python requirements/verify.py check requirements/main.lock    # inputs unchanged, venv == lock, closure
+    python requirements/verify.py moved requirements/main.lock    # packages installed at another version
 
 A lock records, in a ``# inputs-sha256:`` line, the digest of what it was resolved from: ``requires-python``, the
 dependency lists of ``pyproject.toml`` (main + the extras the lock installs) and the ``.in`` file beside it. Any
