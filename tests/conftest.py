@@ -67,3 +67,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if toy:
         config.hook.pytest_deselected(items=toy)
         items[:] = [item for item in items if not item.get_closest_marker("toy")]
+
+
+@pytest.fixture(scope="session")
+def sharp_tiny_qwen(tmp_path_factory) -> Path:
+    """The tiny random Qwen2.5-VL with sharpened attention (query/key weights x 8), so that log-probs depend
+    clearly on token positions (3-D rotary positions of the video) and not only on token identities."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+
+    path = Path(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0))
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "language_model" in name and name.endswith(("q_proj.weight", "k_proj.weight")):
+                param.mul_(8.0)
+    sharp = path.parent / "sharp"
+    model.save_pretrained(sharp)
+    AutoProcessor.from_pretrained(path).save_pretrained(sharp)
+    return sharp

@@ -41,25 +41,6 @@ class KnownRewards:
 
 
 @pytest.fixture(scope="module")
-def sharp_model(tmp_path_factory) -> Path:
-    """The tiny random Qwen2.5-VL with query/key weights x 8, so that its log-probs depend on the video."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
-
-    path = Path(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0))
-    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "language_model" in name and name.endswith(("q_proj.weight", "k_proj.weight")):
-                param.mul_(8.0)
-    sharp = path.parent / "sharp"
-    model.save_pretrained(sharp)
-    AutoProcessor.from_pretrained(path).save_pretrained(sharp)
-    return sharp
-
-
-@pytest.fixture(scope="module")
 def two_video_rows(tmp_path_factory):
     """Two rows with the same question and two different videos (identical prompt tokens but for the pixels)."""
     import datasets
@@ -146,8 +127,8 @@ def _loss_logps_in_batch_order(trainer) -> torch.Tensor:
     return logps * trainer.batch["completion_mask"]
 
 
-def test_one_step_raises_positive_and_lowers_negative_advantage_completions(sharp_model, two_video_rows, tmp_path):
-    trainer, initial = _one_step(sharp_model, two_video_rows, tmp_path / "run", swap_videos=False)
+def test_one_step_raises_positive_and_lowers_negative_advantage_completions(sharp_tiny_qwen, two_video_rows, tmp_path):
+    trainer, initial = _one_step(sharp_tiny_qwen, two_video_rows, tmp_path / "run", swap_videos=False)
     batch = trainer.batch
     # the known rewards reached TRL: advantages have the sign of reward - group mean
     rewards = torch.tensor(KNOWN_REWARDS).view(2, 4)
@@ -163,10 +144,10 @@ def test_one_step_raises_positive_and_lowers_negative_advantage_completions(shar
     assert delta.abs().min() > 1e-2, delta  # far above float noise
 
 
-def test_the_wrong_video_in_the_update_fails_the_log_prob_check(sharp_model, two_video_rows, tmp_path):
+def test_the_wrong_video_in_the_update_fails_the_log_prob_check(sharp_tiny_qwen, two_video_rows, tmp_path):
     """Negative control: generation saw each row's video, the update the other row's. The completions' log-probs
     under their own video differ from what the loss used, so a trainer that mixed videos up is caught."""
-    trainer, initial = _one_step(sharp_model, two_video_rows, tmp_path / "run", swap_videos=True)
+    trainer, initial = _one_step(sharp_tiny_qwen, two_video_rows, tmp_path / "run", swap_videos=True)
     before = _token_logps(trainer, initial, trainer.batch)
     mismatch = (_loss_logps_in_batch_order(trainer) - before).abs().max()
     print("largest per-token log-prob mismatch with the wrong video", float(mismatch))

@@ -31,27 +31,7 @@ def sr_train(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    """The tiny random Qwen2.5-VL with sharpened attention (query/key weights x 8), so that log-probs depend
-    clearly on token positions (3-D rotary positions of the video) and not only on token identities."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
-
-    path = Path(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0))
-    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "language_model" in name and name.endswith(("q_proj.weight", "k_proj.weight")):
-                param.mul_(8.0)
-    sharp = path.parent / "sharp"
-    model.save_pretrained(sharp)
-    AutoProcessor.from_pretrained(path).save_pretrained(sharp)
-    return sharp
-
-
-@pytest.fixture(scope="session")
-def trainer(tiny_model, sr_train, tmp_path_factory):
+def trainer(sharp_tiny_qwen, sr_train, tmp_path_factory):
     from transformers import AutoModelForImageTextToText, AutoProcessor
     from trl import GRPOConfig
 
@@ -66,11 +46,11 @@ def trainer(tiny_model, sr_train, tmp_path_factory):
         gradient_checkpointing=False, seed=0,
     )  # fmt: skip
     return VideoGRPOTrainer(
-        model=AutoModelForImageTextToText.from_pretrained(tiny_model, dtype=torch.float32),
+        model=AutoModelForImageTextToText.from_pretrained(sharp_tiny_qwen, dtype=torch.float32),
         reward_funcs=get_reward_funcs(["accuracy", "format"]),
         args=args,
         train_dataset=load_sr_train(sr_train, max_samples=8),
-        processing_class=AutoProcessor.from_pretrained(tiny_model, padding_side="left"),
+        processing_class=AutoProcessor.from_pretrained(sharp_tiny_qwen, padding_side="left"),
         video_budget=VideoBudget(frames=4, max_pixels=4 * 28 * 28),
     )
 
@@ -93,7 +73,7 @@ def _reference_logps(model, processed: dict, completion: list[int]) -> torch.Ten
     return logp.gather(-1, torch.tensor(completion)[:, None])[:, 0]
 
 
-def test_video_log_probs_match_a_plain_forward_and_depend_on_the_video(trainer, tiny_model):
+def test_video_log_probs_match_a_plain_forward_and_depend_on_the_video(trainer, sharp_tiny_qwen):
     """The trainer's padded, batched video log-probs equal an independent unpadded HF forward, row by row."""
     from transformers import AutoModelForImageTextToText
 
@@ -119,7 +99,7 @@ def test_video_log_probs_match_a_plain_forward_and_depend_on_the_video(trainer, 
         )
     finally:
         trainer._video_forward = None
-    reference = AutoModelForImageTextToText.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    reference = AutoModelForImageTextToText.from_pretrained(sharp_tiny_qwen, dtype=torch.float32).eval()
     for i, row in enumerate(rows):
         frames, fps = load_video_frames(row["video"], trainer.video_budget)
         processed = video_model_inputs(trainer.processing_class, trainer._prompt_text(row["prompt"]), frames, fps)
