@@ -27,7 +27,7 @@ setup: system-deps
 	$(PIP) check
 	$(PY) requirements/verify.py check requirements/main.lock
 	@# the stack must run, not just import: one real lmms-eval evaluation, a tiny model forward, TRL's hooks
-	$(PY) -m spatial_r1_eval.stack_check
+	$(PY) -m spatial_r1_eval.commands.stack_check
 
 # Re-resolve both locks with uv (pinned in a small venv of its own). uv keeps every version of the current lock that
 # still satisfies the inputs, so a lock changes only where pyproject.toml or a .in file asks for it. To move a
@@ -48,7 +48,7 @@ test-latest: system-deps
 	$(LATEST_VENV)/bin/python -m pip install -q -e ".[test,dev]"
 	@echo "== packages at another version than requirements/main.lock (lock -> newest allowed):"
 	@$(LATEST_VENV)/bin/python requirements/verify.py moved requirements/main.lock
-	$(LATEST_VENV)/bin/python -m spatial_r1_eval.stack_check
+	$(LATEST_VENV)/bin/python -m spatial_r1_eval.commands.stack_check
 	$(LATEST_VENV)/bin/python -m pytest -q -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 # open3d needs libusb-1.0; install it through apt only when we are root and it is missing.
@@ -92,6 +92,7 @@ test-fast:
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) tools/lint_imports.py
 
 format:
 	$(PY) -m ruff format .

@@ -2,7 +2,7 @@
 
 Per question type (rows with a usable answer only):
 
-* **chance** — the ``chance_frequency`` baseline (:func:`spatial_r1_eval.baselines.fit_frequency`) fitted on the
+* **chance** — the ``chance_frequency`` baseline (:func:`spatial_r1_eval.tasks.baselines.fit_frequency`) fitted on the
   file itself;
 * **text only** — a k-fold cross-validated (seeded, stratified when possible) scikit-learn model on binary
   hashed word 1-2-grams of the question (and, when the option sets differ per question, of the options
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from spatial_r1_eval.audit.readers import AuditRow
-from spatial_r1_eval.baselines import fit_frequency, format_number, frequency_prediction, option_text
 from spatial_r1_eval.metrics import mar, nar
 from spatial_r1_eval.questions import is_numerical
+from spatial_r1_eval.tasks.baselines import fit_frequency, format_number, frequency_prediction, option_text
 
 logger = logging.getLogger(__name__)
 

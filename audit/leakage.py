@@ -3,7 +3,7 @@
 VSI-Bench's scenes come from the validation splits of ScanNet, ScanNet++ and ARKitScenes, so training on any of
 them (another question about the same room is enough) inflates the benchmark score; the ScanNet v2 validation
 split is the usual held-out set of ScanNet work. Each row's scene is matched against
-:func:`~spatial_r1_eval.audit.scene_lists.vsibench_scenes` per dataset, and against ``scannet-val``.
+:func:`~spatial_r1_eval.generation.scene_lists.vsibench_scenes` per dataset, and against ``scannet-val``.
 
 >>> from spatial_r1_eval.audit.readers import AuditRow
 >>> rows = [AuditRow(0, 1, "0", "scene0025_01", "scannet", None, False, "q", [], "", None),
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spatial_r1_eval.audit.readers import AuditRow
-from spatial_r1_eval.audit.scene_lists import VSIBENCH_DATASETS, builtin_scene_list, vsibench_scenes
+from spatial_r1_eval.generation.scene_lists import VSIBENCH_DATASETS, builtin_scene_list, vsibench_scenes
 
 
 def _block(hits: dict[str, list[int]], dataset: str | None = None) -> dict[str, Any]:

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from spatial_r1_eval.answers import extract_answer, parse_choice
-from spatial_r1_eval.audit.scene_lists import dataset_of_scene, scene_from_path
-from spatial_r1_eval.baselines import option_text
+from spatial_r1_eval.generation.scene_lists import dataset_of_scene, scene_from_path
 from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, infer_question
 from spatial_r1_eval.questions import QUESTION_TYPES, is_multiple_choice
+from spatial_r1_eval.tasks.baselines import option_text
 
 #: format name -> fields every row of that format must have
 REQUIRED: dict[str, tuple[str, ...]] = {

@@ -29,10 +29,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spatial_r1_eval.audit.readers import AuditRow
-from spatial_r1_eval.baselines import option_text
 from spatial_r1_eval.generation.generators import STRUCTURAL_LABELS
 from spatial_r1_eval.questions import is_multiple_choice, is_numerical
 from spatial_r1_eval.scoring import numeric_ground_truth
+from spatial_r1_eval.tasks.baselines import option_text
 
 CHECKS: tuple[str, ...] = (
     "repeated_category",

@@ -62,8 +62,8 @@ def agrees(question_type: str, given: str, derived: str, tolerance: float) -> bo
 def _appearance_order(row: AuditRow, scene: Any, config: Any, cache: dict[str, Any]) -> str | None:
     """The letter of the true first-appearance order of the row's four categories, or ``None`` (no frames, or a
     category never seen); ties go to the alphabetically first category, as in the generator."""
-    from spatial_r1_eval.baselines import option_text
     from spatial_r1_eval.generation.generators import first_appearance_times
+    from spatial_r1_eval.tasks.baselines import option_text
 
     if not scene.frames or not row.fields:
         return None

@@ -59,7 +59,7 @@ def prereqs() -> dict:
 
 
 def vllm_rollouts(out: Path, steps: int = 3) -> dict:
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
     from spatial_r1_eval.trainer.data import write_sample_sr_train
 
     data = write_sample_sr_train(out / "tiny_data", n_videos=2)
@@ -98,8 +98,8 @@ def grpo_7b(out: Path) -> dict:
 
 def vsibench_vllm(out: Path, max_new_tokens: int = 16) -> dict:
     """Time the lmms-eval CLI on ``vsibench_direct`` with ``--model vllm`` over the demo scenes' videos."""
-    from spatial_r1_eval.eval_cli import tasks_dir
     from spatial_r1_eval.files import read_jsonl, write_jsonl
+    from spatial_r1_eval.tasks import tasks_dir
     from spatial_r1_eval.trainer.data import prepare_synthetic_sr
 
     model_dir = out / "qwen7b-random"

@@ -46,10 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate into ``--out`` and print the report table; bad input raises a one-line error for the CLI."""
-    from spatial_r1_eval.audit.scene_lists import load_scene_list
     from spatial_r1_eval.generation.filters import format_report
     from spatial_r1_eval.generation.generators import GeneratorConfig
     from spatial_r1_eval.generation.pipeline import generate
+    from spatial_r1_eval.generation.scene_lists import load_scene_list
     from spatial_r1_eval.generation.video import parse_video_size
 
     report = generate(

@@ -1,5 +1,5 @@
 import sys
 
-from spatial_r1_eval.cli import main
+from spatial_r1_eval.commands.cli import main
 
 sys.exit(main())

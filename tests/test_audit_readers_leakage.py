@@ -14,8 +14,8 @@ import pytest
 
 from spatial_r1_eval.audit.leakage import check_leakage
 from spatial_r1_eval.audit.readers import read_rows
-from spatial_r1_eval.audit.scene_lists import builtin_scene_list, load_scene_list, scene_from_path
-from spatial_r1_eval.cli import main
+from spatial_r1_eval.commands.cli import main
+from spatial_r1_eval.generation.scene_lists import builtin_scene_list, load_scene_list, scene_from_path
 from spatial_r1_eval.generation.templates import TEMPLATES, infer_question
 
 

@@ -13,8 +13,8 @@ from PIL import Image
 
 from spatial_r1_eval.audit.html import render_html, write_html
 from spatial_r1_eval.audit.report import audit_file
-from spatial_r1_eval.audit.scene_lists import load_scene_list
-from spatial_r1_eval.cli import main
+from spatial_r1_eval.commands.cli import main
+from spatial_r1_eval.generation.scene_lists import load_scene_list
 
 DIRTY_RED = (0xB3, 0x26, 0x1E)  # p.dirty colour in the page's CSS
 

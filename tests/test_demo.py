@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from spatial_r1_eval.cli import main
+from spatial_r1_eval.commands.cli import main
 from spatial_r1_eval.files import read_jsonl
 from spatial_r1_eval.questions import REL_DIRECTION_SUBTYPES, TASKS, task_of
 

@@ -8,13 +8,13 @@ import pkgutil
 
 import pytest
 
-# Modules that need an optional runtime (lmms-eval's task loader, a GPU) to import are skipped by name here.
-SKIP_PREFIXES = ("spatial_r1_eval.tasks.", "spatial_r1_eval.__main__")
+# ``__main__`` runs the command line when imported.
+SKIP_PREFIXES = ("spatial_r1_eval.__main__",)
 
 
 def _modules() -> list[str]:
     names = ["spatial_r1_eval"]
-    for sub in ("", ".generation", ".trainer", ".leaderboard", ".audit"):
+    for sub in ("", ".generation", ".tasks", ".trainer", ".leaderboard", ".audit"):
         pkg = importlib.import_module("spatial_r1_eval" + sub)
         for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
             if not info.name.startswith(SKIP_PREFIXES) and info.name not in names:

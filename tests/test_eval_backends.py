@@ -27,11 +27,11 @@ import av
 import pytest
 
 from spatial_r1_eval.aggregation import aggregate
-from spatial_r1_eval.eval_cli import tasks_dir
 from spatial_r1_eval.files import read_jsonl
-from spatial_r1_eval.lmms_task import METRIC_NAMES, load_sr_docs, load_vsibench_docs
 from spatial_r1_eval.metrics import format_reward
 from spatial_r1_eval.scoring import score
+from spatial_r1_eval.tasks import tasks_dir
+from spatial_r1_eval.tasks.hooks import METRIC_NAMES, load_sr_docs, load_vsibench_docs
 from spatial_r1_eval.tiny_model import LMMS_EVAL_MODEL, build_tiny_model
 
 pytestmark = pytest.mark.slow

@@ -17,10 +17,10 @@ import av
 import numpy as np
 import pytest
 
-from spatial_r1_eval.baselines import FREQUENCY_ROW_TOLERANCE
-from spatial_r1_eval.eval_cli import tasks_dir
 from spatial_r1_eval.leaderboard.reference import load_reference
-from spatial_r1_eval.lmms_task import METRIC_NAMES
+from spatial_r1_eval.tasks import tasks_dir
+from spatial_r1_eval.tasks.baselines import FREQUENCY_ROW_TOLERANCE
+from spatial_r1_eval.tasks.hooks import METRIC_NAMES
 from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
 
 pytestmark = pytest.mark.slow

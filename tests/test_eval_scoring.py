@@ -15,10 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatial_r1_eval import lmms_task
-from spatial_r1_eval.baselines import FREQUENCY_ROW_TOLERANCE, fit_frequency, frequency_prediction, random_prediction
 from spatial_r1_eval.leaderboard.reference import load_reference
 from spatial_r1_eval.questions import MULTIPLE_CHOICE, NUMERICAL
+from spatial_r1_eval.tasks import hooks
+from spatial_r1_eval.tasks.baselines import (
+    FREQUENCY_ROW_TOLERANCE,
+    fit_frequency,
+    frequency_prediction,
+    random_prediction,
+)
 
 builtin = pytest.importorskip("lmms_eval.tasks.vsibench.utils")
 
@@ -35,15 +40,15 @@ BUILTIN_AGG = {
     "object_rel_direction_accuracy": builtin.vsibench_aggregate_object_rel_direction_accuracy,
 }
 OUR_AGG = {
-    "vsibench_overall": lmms_task.aggregate_overall,
-    "obj_appearance_order_accuracy": lmms_task.aggregate_obj_appearance_order,
-    "object_abs_distance_mra": lmms_task.aggregate_object_abs_distance,
-    "object_counting_mra": lmms_task.aggregate_object_counting,
-    "object_rel_distance_accuracy": lmms_task.aggregate_object_rel_distance,
-    "object_size_estimation_mra": lmms_task.aggregate_object_size_estimation,
-    "room_size_estimation_mra": lmms_task.aggregate_room_size_estimation,
-    "route_planning_accuracy": lmms_task.aggregate_route_planning,
-    "object_rel_direction_accuracy": lmms_task.aggregate_object_rel_direction,
+    "vsibench_overall": hooks.aggregate_overall,
+    "obj_appearance_order_accuracy": hooks.aggregate_obj_appearance_order,
+    "object_abs_distance_mra": hooks.aggregate_object_abs_distance,
+    "object_counting_mra": hooks.aggregate_object_counting,
+    "object_rel_distance_accuracy": hooks.aggregate_object_rel_distance,
+    "object_size_estimation_mra": hooks.aggregate_object_size_estimation,
+    "room_size_estimation_mra": hooks.aggregate_room_size_estimation,
+    "route_planning_accuracy": hooks.aggregate_route_planning,
+    "object_rel_direction_accuracy": hooks.aggregate_object_rel_direction,
 }
 
 
@@ -66,7 +71,7 @@ def _builtin_scores(raw_docs: list[dict], predictions: list[str]) -> dict[str, f
 
 
 def _our_scores(docs: list[dict], predictions: list[str]) -> dict[str, float | None]:
-    per_doc = [lmms_task.process_results(d, [p])["vsibench_overall"] for d, p in zip(docs, predictions, strict=True)]
+    per_doc = [hooks.process_results(d, [p])["vsibench_overall"] for d, p in zip(docs, predictions, strict=True)]
     return {metric: fn(per_doc) for metric, fn in OUR_AGG.items()}
 
 
@@ -99,7 +104,7 @@ def _synthetic_raw_docs(n: int, seed: int) -> list[dict]:
 
 
 def _ours(raw: list[dict]) -> list[dict]:
-    return [lmms_task.normalise_record(r, f"/videos/{r['dataset']}/{r['scene_name']}.mp4", "test") for r in raw]
+    return [hooks.normalise_record(r, f"/videos/{r['dataset']}/{r['scene_name']}.mp4", "test") for r in raw]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -118,7 +123,7 @@ def real_raw(vsibench_dir: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def real_docs(vsibench_dir: Path) -> list[dict]:
-    return lmms_task.load_vsibench_docs(vsibench_dir)
+    return hooks.load_vsibench_docs(vsibench_dir)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -139,7 +144,7 @@ def test_direct_prompt_equals_builtin_prompt(real_raw: list[dict], real_docs: li
         "na_post_prompt": "Please answer the question using a single word or phrase.",
     }
     for raw, doc in zip(real_raw, real_docs, strict=True):
-        assert lmms_task.direct_doc_to_text(doc, kwargs) == builtin.vsibench_doc_to_text(raw, kwargs)
+        assert hooks.direct_doc_to_text(doc, kwargs) == builtin.vsibench_doc_to_text(raw, kwargs)
 
 
 @pytest.mark.parametrize("question_type", ["object_counting", "object_rel_direction_hard", "route_planning"])
@@ -154,9 +159,9 @@ def test_single_question_type_subset_aggregates_where_builtin_crashes(question_t
     reference = round(float(np.mean([d["vsibench_overall"][field] for d in per_doc])), 6)
     ours = _our_scores(_ours(raw), preds)
     task = "object_rel_direction" if question_type.startswith("object_rel_direction") else question_type
-    assert ours[lmms_task.METRIC_NAMES[task]] == reference
+    assert ours[hooks.METRIC_NAMES[task]] == reference
     assert ours["vsibench_overall"] == reference
-    assert all(v is None for m, v in ours.items() if m not in (lmms_task.METRIC_NAMES[task], "vsibench_overall"))
+    assert all(v is None for m, v in ours.items() if m not in (hooks.METRIC_NAMES[task], "vsibench_overall"))
 
 
 def test_limit_prefix_and_empty_subset() -> None:
@@ -166,9 +171,7 @@ def test_limit_prefix_and_empty_subset() -> None:
     ours = _our_scores(_ours(raw), preds)
     per_type: dict[str, list[float]] = {}
     for d, p in zip(_ours(raw), preds, strict=True):
-        per_type.setdefault(d["question_type"], []).append(
-            lmms_task.process_results(d, [p])["vsibench_overall"]["score"]
-        )
+        per_type.setdefault(d["question_type"], []).append(hooks.process_results(d, [p])["vsibench_overall"]["score"])
     tasks: dict[str, list[float]] = {}
     for qt, scores in per_type.items():
         tasks.setdefault("object_rel_direction" if qt.startswith("object_rel_direction") else qt, []).append(
@@ -176,8 +179,8 @@ def test_limit_prefix_and_empty_subset() -> None:
         )
     expected_overall = round(float(np.mean([np.mean(v) for v in tasks.values()])), 6)
     assert ours["vsibench_overall"] == expected_overall
-    assert lmms_task.aggregate_overall([]) is None
-    assert lmms_task.aggregate_format([]) is None
+    assert hooks.aggregate_overall([]) is None
+    assert hooks.aggregate_format([]) is None
 
 
 RECORDED_REASONING = [
@@ -213,7 +216,7 @@ RECORDED_REASONING = [
 @pytest.mark.parametrize(("completion", "qt", "options", "gt", "expected"), RECORDED_REASONING)
 def test_recorded_reasoning_outputs(completion: str, qt: str, options: list[str], gt: str, expected) -> None:
     doc = {"id": "r", "question_type": qt, "options": options, "ground_truth": gt}
-    result = lmms_task.r1_process_results(doc, [completion])
+    result = hooks.r1_process_results(doc, [completion])
     sample = result["vsibench_overall"]
     if expected is None:  # numerical: the built-in MRA of the number inside <answer>
         number = builtin.extract_number(completion.split("<answer>")[-1])
@@ -225,7 +228,7 @@ def test_recorded_reasoning_outputs(completion: str, qt: str, options: list[str]
 
 
 def test_missing_video_error_names_the_path(tmp_path: Path) -> None:
-    doc = lmms_task.normalise_record(
+    doc = hooks.normalise_record(
         {
             "id": "q1",
             "question_type": "object_counting",
@@ -238,20 +241,20 @@ def test_missing_video_error_names_the_path(tmp_path: Path) -> None:
         "test",
     )
     with pytest.raises(FileNotFoundError, match=str(tmp_path / "videos" / "scannet" / "s.mp4")):
-        lmms_task.doc_to_visual(doc)
+        hooks.doc_to_visual(doc)
     with pytest.raises(FileNotFoundError, match="s.mp4.*question q1"):
-        lmms_task.check_videos([doc])
-    assert lmms_task.doc_to_visual_blind(doc) == []
-    assert lmms_task.direct_doc_to_messages_blind(doc)[0]["content"][0]["type"] == "text"
+        hooks.check_videos([doc])
+    assert hooks.doc_to_visual_blind(doc) == []
+    assert hooks.direct_doc_to_messages_blind(doc)[0]["content"][0]["type"] == "text"
 
 
 def test_sr_dir_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(lmms_task.SR_DIR_ENV, raising=False)
+    monkeypatch.delenv(hooks.SR_DIR_ENV, raising=False)
     with pytest.raises(ValueError, match="SPATIAL_R1_SR_DIR is not set"):
-        lmms_task.load_sr_docs()
-    monkeypatch.setenv(lmms_task.SR_DIR_ENV, str(tmp_path / "absent"))
+        hooks.load_sr_docs()
+    monkeypatch.setenv(hooks.SR_DIR_ENV, str(tmp_path / "absent"))
     with pytest.raises(FileNotFoundError, match="absent"):
-        lmms_task.load_sr_docs()
+        hooks.load_sr_docs()
     (tmp_path / "sr.jsonl").write_text(
         json.dumps(
             {
@@ -265,7 +268,7 @@ def test_sr_dir_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         + "\n"
     )
     with pytest.raises(ValueError, match="escapes"):
-        lmms_task.load_sr_docs(tmp_path)
+        hooks.load_sr_docs(tmp_path)
 
 
 def test_chance_frequency_reproduces_published_row(real_docs: list[dict]) -> None:
@@ -275,7 +278,7 @@ def test_chance_frequency_reproduces_published_row(real_docs: list[dict]) -> Non
     ours = {k: 100 * v for k, v in _our_scores(real_docs, preds).items()}
     published = dict(load_reference("spatial-r1-table1"))["Chance Level (Frequency)"]
     for task, tolerance in FREQUENCY_ROW_TOLERANCE.items():
-        metric = lmms_task.METRIC_NAMES[task]
+        metric = hooks.METRIC_NAMES[task]
         assert abs(ours[metric] - published[task]) <= tolerance, (metric, ours[metric], published[task])
 
 
@@ -290,7 +293,7 @@ def test_chance_random_matches_expected_rate(real_docs: list[dict]) -> None:
 
 
 def test_chance_random_bad_seed_is_a_one_line_error_naming_the_argument() -> None:
-    from spatial_r1_eval import lmms_models
+    from spatial_r1_eval.tasks import models as lmms_models
 
     with pytest.raises(ValueError, match=r"seed must be an integer, got 'x'"):
         lmms_models.ChanceRandom(seed="x")

@@ -125,7 +125,7 @@ def test_cli_video_flags(root, tmp_path):
     import sys
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    base = [sys.executable, "-m", "spatial_r1_eval.cli", "generate", "--scannet", str(root), "--no-progress"]
+    base = [sys.executable, "-m", "spatial_r1_eval.commands.cli", "generate", "--scannet", str(root), "--no-progress"]
     proc = subprocess.run(
         [*base, "--out", str(tmp_path / "cli"), "--video-size", "160x160", "--deterministic-video"],
         capture_output=True,

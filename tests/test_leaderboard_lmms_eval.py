@@ -150,7 +150,7 @@ def lmms_runs(tmp_path_factory) -> dict[str, Path]:
     ``chance_random`` / ``chance_frequency``: our baseline models on ``vsibench_direct_blind``
     (``$VSIBENCH_DIR`` points at the same questions).
     """
-    from spatial_r1_eval.eval_cli import tasks_dir
+    from spatial_r1_eval.tasks import tasks_dir
 
     root = tmp_path_factory.mktemp("lmms_eval_runs")
     vsibench_dir = root / "vsibench"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from spatial_r1_eval.eval_cli import tasks_dir
 from spatial_r1_eval.files import read_jsonl
 from spatial_r1_eval.leaderboard.protocol import VSIBENCH_FINGERPRINT, VSIBENCH_QUESTIONS, fingerprint, read_protocol
 from spatial_r1_eval.leaderboard.runs import find_results_files
+from spatial_r1_eval.tasks import tasks_dir
 
 
 def _env(**extra: str) -> dict[str, str]:

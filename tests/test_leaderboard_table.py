@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatial_r1_eval.cli import main
+from spatial_r1_eval.commands.cli import main
 from spatial_r1_eval.leaderboard.reference import load_reference, parse_reference_csv
 from spatial_r1_eval.leaderboard.runs import COLUMNS, find_results_files, read_results_file
 from spatial_r1_eval.leaderboard.table import TASK_COLUMNS, Leaderboard, Row, build_leaderboard

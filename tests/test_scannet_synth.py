@@ -318,7 +318,7 @@ def test_synth_cli_matches_the_api(tmp_path, synth_root):
         [
             sys.executable,
             "-m",
-            "spatial_r1_eval.cli",
+            "spatial_r1_eval.commands.cli",
             "synth",
             "--out",
             str(out),

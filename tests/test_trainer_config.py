@@ -151,7 +151,7 @@ def test_load_sr_train_rejects_bad_rows(tmp_path: Path) -> None:
 
 
 def test_cli_reports_a_missing_config_in_one_line(capsys) -> None:
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
 
     assert main(["train", "--config", "/nonexistent/recipe.yaml"]) == 2
     err = capsys.readouterr().err

@@ -163,7 +163,7 @@ def test_train_writes_curves_png_with_the_logged_series(tmp_path, capsys):
     import numpy as np
     from PIL import Image
 
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
     from spatial_r1_eval.trainer.curves import PANELS, curves_figure
     from spatial_r1_eval.trainer.data import write_sample_sr_train
 

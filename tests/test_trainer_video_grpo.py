@@ -168,7 +168,7 @@ def _params(path: Path) -> dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 def test_smoke_recipe_trains_logs_per_task_rewards_checkpoints_and_resumes(sr_train, tmp_path, capsys):
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
 
     out = tmp_path / "run"
     argv = ["train", "--config", str(SMOKE), "--", "--dataset_path", str(sr_train), "--output_dir", str(out)]
@@ -208,7 +208,7 @@ def test_smoke_recipe_trains_logs_per_task_rewards_checkpoints_and_resumes(sr_tr
 def test_smoke_recipe_as_shipped_runs_on_generated_sr_data(tmp_path, capsys):
     """The acceptance command: the shipped smoke recipe (tiny model + SR data from the generator on a synthetic
     scene), with only the output folder changed."""
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
 
     out = tmp_path / "smoke"
     assert main(["train", "--config", str(SMOKE), "--", "--output_dir", str(out), "--save_strategy", "no"]) == 0

@@ -287,7 +287,7 @@ def test_grpo_step_through_trls_vllm_colocate_path_samples_from_the_training_inp
     _vllm_or_skip()
     import trl.generation.vllm_generation as trl_vllm
 
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
 
     monkeypatch.setattr(trl_vllm, "LLM", _CpuEngineLLM)
     _CpuEngineLLM.instances.clear()
@@ -359,7 +359,7 @@ def test_tensor_parallel_ranks_hand_vllm_the_videos_of_the_gathered_prompts(shar
 def test_one_grpo_step_with_colocated_vllm_video_rollouts(tmp_path, capsys):
     """Never run in CI (no GPU there): the smoke recipe with ``use_vllm: true`` on one GPU."""
     _vllm_or_skip()
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
 
     out = tmp_path / "run"
     argv = ["train", "--config", str(REPO / "trainer" / "recipes" / "smoke.yaml"), "--",
@@ -386,7 +386,7 @@ if __name__ == "__main__":  # one rank of the tensor-parallel test above, under 
 
     import trl.generation.vllm_generation as trl_vllm
 
-    from spatial_r1_eval.cli import main
+    from spatial_r1_eval.commands.cli import main
 
     trl_vllm.LLM = _CpuEngineLLM
     code = main(sys.argv[1:])

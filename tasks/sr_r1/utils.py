@@ -1,6 +1,6 @@
-"""lmms-eval task `sr_r1`: re-exports the shared implementation in :mod:`spatial_r1_eval.lmms_task`."""
+"""lmms-eval task `sr_r1`: re-exports the shared implementation in :mod:`spatial_r1_eval.tasks.hooks`."""
 
-from spatial_r1_eval.lmms_task import (  # noqa: F401
+from spatial_r1_eval.tasks.hooks import (  # noqa: F401
     aggregate_format,
     aggregate_obj_appearance_order,
     aggregate_object_abs_distance,

@@ -2,7 +2,7 @@
 
 Both baselines read only the question documents (type, options, ground truth), never the video; they
 are exposed to lmms-eval as the models ``chance_random`` and ``chance_frequency``
-(:mod:`spatial_r1_eval.lmms_models`) and are normally run on the ``_blind`` task variants.
+(:mod:`spatial_r1_eval.tasks.models`) and are normally run on the ``_blind`` task variants.
 
 * **random** (:func:`random_prediction`): a uniformly drawn option letter, seeded per question (same seed,
   same answers in any order or subset). Numerical questions get an empty answer (it scores 0): random

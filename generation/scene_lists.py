@@ -1,4 +1,4 @@
-"""Built-in scene lists (package data in ``audit/data/``) and scene-name patterns of the three source datasets.
+"""Built-in scene lists (package data in ``generation/data/``) and scene-name patterns of the three source datasets.
 
 * ``vsibench`` — VSI-Bench's 288 scenes: ``vsibench-scannet`` (88), ``vsibench-arkitscenes`` (150) and
   ``vsibench-scannetpp`` (50), the keys of the benchmark's public ``meta_info/<dataset>_meta_info_val.json``
@@ -48,7 +48,7 @@ def _parse(text: str) -> list[str]:
 
 @cache
 def _data_file(name: str) -> tuple[str, ...]:
-    return tuple(_parse(resources.files("spatial_r1_eval.audit").joinpath("data", name).read_text("utf-8")))
+    return tuple(_parse(resources.files("spatial_r1_eval.generation").joinpath("data", name).read_text("utf-8")))
 
 
 def builtin_scene_list(name: str) -> list[str]:

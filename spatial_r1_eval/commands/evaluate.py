@@ -17,7 +17,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import subprocess
@@ -25,19 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+from spatial_r1_eval.tasks import tasks_dir
+
 logger = logging.getLogger(__name__)
-
-
-def tasks_dir() -> Path:
-    """The folder holding our lmms-eval task YAMLs (pass it to ``lmms-eval --include_path``).
-
-    >>> (tasks_dir() / "sr" / "sr.yaml").is_file()
-    True
-    """
-    spec = importlib.util.find_spec("spatial_r1_eval.tasks")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("package spatial_r1_eval.tasks is not installed (run make setup)")
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def build_command(args: argparse.Namespace) -> list[str]:

@@ -1,10 +1,10 @@
 """lmms-eval models of spatial-r1-eval, registered through the ``lmms_eval.models`` entry-point group.
 
-``pyproject.toml`` declares ``spatial_r1 = "spatial_r1_eval.lmms_models:model_manifests"``, so after
+``pyproject.toml`` declares ``spatial_r1 = "spatial_r1_eval.tasks.models:model_manifests"``, so after
 installing the package ``lmms-eval --model chance_frequency`` (or ``chance_random``) works with no plugin
 setting. Both models read the evaluated question documents through ``self.task_dict`` (lmms-eval fills it
 with each task's processed dataset before generation) and never load a video: run them on the ``_blind``
-task variants. Their logic lives in :mod:`spatial_r1_eval.baselines`.
+task variants. Their logic lives in :mod:`spatial_r1_eval.tasks.baselines`.
 
 Model arguments (``--model_args``): ``chance_random``: ``seed`` (default 0). ``chance_frequency``: none.
 
@@ -42,7 +42,7 @@ def _build_classes() -> dict[str, type]:
 
     from lmms_eval.api.model import lmms
 
-    from spatial_r1_eval.baselines import fit_frequency, frequency_prediction, random_prediction
+    from spatial_r1_eval.tasks.baselines import fit_frequency, frequency_prediction, random_prediction
 
     class _ChanceModel(lmms):
         """Base of the chance models: answers from the question documents alone (no video, no weights)."""

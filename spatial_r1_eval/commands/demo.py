@@ -87,7 +87,7 @@ def stage_tiny_model(out: Path, seed: int) -> Path:
 
 
 def stage_eval(out: Path, sr: Path, tiny: Path, limit: int | None) -> list[Path]:
-    from spatial_r1_eval.eval_cli import build_command
+    from spatial_r1_eval.commands.evaluate import build_command
 
     env = dict(os.environ, SPATIAL_R1_SR_DIR=str(sr.resolve()), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     run_dirs = []
