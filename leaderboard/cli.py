@@ -127,9 +127,13 @@ def protocol_markdown(board) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build the table and write whatever was asked for."""
-    from spatial_r1_eval.files import atomic_open
+def build_board(args: argparse.Namespace):
+    """Read the runs and reference rows of ``args`` and build the leaderboard; returns ``(board, runs)``.
+
+    Raises:
+        ValueError: nothing to show, a bad ``--n-boot``, or an unknown ``--plot-rows`` row (before any file is
+            written).
+    """
     from spatial_r1_eval.leaderboard.reference import load_reference
     from spatial_r1_eval.leaderboard.runs import read_runs
     from spatial_r1_eval.leaderboard.table import build_leaderboard
@@ -143,51 +147,43 @@ def run(args: argparse.Namespace) -> int:
     board = build_leaderboard(
         runs, reference=reference, baseline=args.baseline, ci=args.ci, n_boot=args.n_boot, seed=args.seed
     )
-    if args.plot_rows:
-        for name in args.plot_rows:
-            board.row(name)  # one-line error for an unknown row before any file is written
+    for name in args.plot_rows or ():
+        board.row(name)
+    return board, runs
 
-    comparisons = []
-    if args.compare:
-        run_rows = [r.run for r in board.rows if r.run is not None]
-        a, b = (_resolve_run(s, run_rows) for s in args.compare)
-        comparisons.append((a.name, b.name, compare_runs(a, b, n_boot=args.n_boot, seed=args.seed)))
 
-    text = board.render(args.format)
+def render_report(board, runs: list, comparisons: list, fmt: str, protocol: bool) -> tuple[str, list[str]]:
+    """The table in ``fmt`` with its notes, comparisons and protocol: ``(text, side_lines)``.
+
+    In Markdown everything goes into ``text``; in LaTeX the consistency notes become ``%`` comments and the rest goes
+    to ``side_lines`` (printed to stderr, so that ``text`` stays a valid table); in CSV ``text`` is the table only.
+    """
+    text, side = board.render(fmt), []
     notes = [str(i) for i in board.consistency_issues()] + board.protocol_issues()
-    for r in runs:
-        notes += [f"{r.name}: {n}" for n in r.notes]
-    if notes and args.format == "md":
-        text += "\n\nConsistency check (Overall vs mean of task columns, and results JSON vs samples):\n"
-        text += "\n".join(f"- {n}" for n in notes)
-    elif notes and args.format == "latex":
-        text += "\n" + "\n".join(f"% consistency: {n}" for n in notes)
-    if args.format == "md":
-        for name_a, name_b, result in comparisons:
-            text += "\n\n" + comparison_markdown(name_a, name_b, result)
-    if args.protocol:
-        if args.format == "md":
+    notes += [f"{r.name}: {n}" for r in runs for n in r.notes]
+    compared = [comparison_markdown(name_a, name_b, result) for name_a, name_b, result in comparisons]
+    if fmt == "md":
+        if notes:
+            text += "\n\nConsistency check (Overall vs mean of task columns, and results JSON vs samples):\n"
+            text += "\n".join(f"- {n}" for n in notes)
+        text += "".join("\n\n" + c for c in compared)
+        if protocol:
             text += "\n\n" + protocol_markdown(board)
-        else:
-            print(protocol_markdown(board), file=sys.stderr)
-    if args.output:
-        with atomic_open(args.output) as f:
-            f.write(text + "\n")
+        return text, side
+    if fmt == "latex":
+        text += "".join(f"\n% consistency: {n}" for n in notes)
     else:
-        print(text)
-    if args.format == "csv":
-        for n in notes:
-            print(f"consistency: {n}", file=sys.stderr)
-        for name_a, name_b, result in comparisons:
-            print(comparison_markdown(name_a, name_b, result), file=sys.stderr)
-    elif args.format == "latex":
-        for name_a, name_b, result in comparisons:
-            print(comparison_markdown(name_a, name_b, result), file=sys.stderr)
+        side += [f"consistency: {n}" for n in notes]
+    return text, [*([protocol_markdown(board)] if protocol else []), *side, *compared]
 
+
+def write_figures(board, runs: list, args: argparse.Namespace, comparisons: list) -> list[Path]:
+    """Write ``--analysis``, ``--html``, ``--plot`` and ``--radar``; returns the paths written."""
+    written = []
     if args.analysis:
         from spatial_r1_eval.leaderboard.analysis import write_analysis
 
-        print(f"wrote {write_analysis(runs, args.analysis)}", file=sys.stderr)
+        written.append(write_analysis(runs, args.analysis))
     if args.html or args.plot or args.radar:
         from spatial_r1_eval.leaderboard.plots import plot_rows, save_bar_chart, save_radar_chart
 
@@ -195,10 +191,32 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from spatial_r1_eval.leaderboard.html import write_html
 
-            path = write_html(board, args.html, chart_rows=chart_rows, comparisons=comparisons)
-            print(f"wrote {path}", file=sys.stderr)
+            written.append(write_html(board, args.html, chart_rows=chart_rows, comparisons=comparisons))
         if args.plot:
-            print(f"wrote {save_bar_chart(chart_rows, args.plot)}", file=sys.stderr)
+            written.append(save_bar_chart(chart_rows, args.plot))
         if args.radar:
-            print(f"wrote {save_radar_chart(chart_rows, args.radar)}", file=sys.stderr)
+            written.append(save_radar_chart(chart_rows, args.radar))
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the table and write whatever was asked for."""
+    from spatial_r1_eval.files import atomic_open
+
+    board, runs = build_board(args)
+    comparisons = []
+    if args.compare:
+        run_rows = [r.run for r in board.rows if r.run is not None]
+        a, b = (_resolve_run(s, run_rows) for s in args.compare)
+        comparisons.append((a.name, b.name, compare_runs(a, b, n_boot=args.n_boot, seed=args.seed)))
+    text, side = render_report(board, runs, comparisons, args.format, args.protocol)
+    if args.output:
+        with atomic_open(args.output) as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    for line in side:
+        print(line, file=sys.stderr)
+    for path in write_figures(board, runs, args, comparisons):
+        print(f"wrote {path}", file=sys.stderr)
     return 0
