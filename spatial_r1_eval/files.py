@@ -112,6 +112,23 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def require_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a ``Path`` when it is an existing file.
+
+    Raises:
+        FileNotFoundError: ``<path>: no such file``.
+
+    >>> require_file("/no/such/file.ply")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: /no/such/file.ply: no such file
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    return path
+
+
 def resolve_inside(root: str | os.PathLike[str], relative: str) -> Path:
     """Join ``relative`` (from a dataset record) onto ``root`` and refuse paths that escape ``root``.
 

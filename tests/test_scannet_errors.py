@@ -176,7 +176,7 @@ def test_polygon_faces_are_fan_triangulated(tmp_path):
 def _cli(*args: str) -> subprocess.CompletedProcess:
     """Run the real ``spatial-r1`` dispatcher (registering ``scene-info`` when this checkout lacks it)."""
     code = (
-        "import sys; from spatial_r1_eval import cli; "
+        "import sys; from spatial_r1_eval.commands import cli; "
         "cli.COMMANDS.setdefault('scene-info', ('spatial_r1_eval.generation.scannet_scene', 'summarise a scan')); "
         "sys.exit(cli.main(sys.argv[1:]))"
     )
