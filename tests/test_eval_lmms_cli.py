@@ -17,6 +17,7 @@ import av
 import numpy as np
 import pytest
 
+from spatial_r1_eval.commands.stack_check import write_records
 from spatial_r1_eval.leaderboard.reference import load_reference
 from spatial_r1_eval.tasks import tasks_dir
 from spatial_r1_eval.tasks.baselines import FREQUENCY_ROW_TOLERANCE
@@ -87,21 +88,7 @@ def sr_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("sr")
     for i, scene in enumerate(SCENES):
         _write_video(root / "videos" / "scannet" / f"{scene}.mp4", i)
-    with (root / "sr.jsonl").open("w") as f:
-        for i, (qt, question, options, gt) in enumerate(SR_RECORDS):
-            scene = SCENES[i % 2]
-            record = {
-                "id": f"{scene}/{qt}/{i}",
-                "dataset": "scannet",
-                "scene_name": scene,
-                "question_type": qt,
-                "question": question,
-                "options": options,
-                "ground_truth": gt,
-                "video": f"scannet/{scene}.mp4",
-                "meta": {"generator": qt, "index": i},
-            }
-            f.write(json.dumps(record) + "\n")
+    write_records(root, SR_RECORDS)  # the stack check's SR folder writer, with these eight questions
     return root
 
 

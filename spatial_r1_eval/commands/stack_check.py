@@ -85,10 +85,16 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_records(root: Path) -> list[dict]:
-    """Write the bundled questions as an SR folder (``root/sr.jsonl``) and return the records."""
+def write_records(root: Path, questions: list[tuple[str, str, list[str], str]] | None = None) -> list[dict]:
+    """Write questions as an SR folder (``root/sr.jsonl``) and return the records.
+
+    Args:
+        root: The SR folder (videos, when needed, go under ``root/videos/scannet/<scene>.mp4``).
+        questions: ``(question_type, question, options, ground_truth)`` tuples; default the six bundled ones. They
+            alternate between the scenes ``scene9000_00`` and ``scene9001_00``; ids are ``<scene>/<type>/<index>``.
+    """
     records = []
-    for i, (qt, question, options, gt) in enumerate(_RECORDS):
+    for i, (qt, question, options, gt) in enumerate(_RECORDS if questions is None else questions):
         scene = f"scene90{i % 2:02d}_00"
         records.append(
             {
