@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,23 @@ def sharp_tiny_qwen(tmp_path_factory) -> Path:
     model.save_pretrained(sharp)
     AutoProcessor.from_pretrained(path).save_pretrained(sharp)
     return sharp
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """``chromium(*args)``: headless Chromium with a throwaway profile in ``tmp_path`` (stdout/stderr captured).
+
+    For the HTML pages' screenshot and ``--dump-dom`` checks; skips the test when no Chromium is installed
+    (``make system-deps`` installs it as root).
+    """
+    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if exe is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium); the html.parser tests still run")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}", "--hide-scrollbars"]  # fmt: skip
+    env = dict(os.environ, HOME=str(tmp_path))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, *flags, *args], capture_output=True, text=True, timeout=120, env=env)
+
+    return run

@@ -113,9 +113,7 @@ class _Parser(HTMLParser):
         self.external += [attrs[k] for k in ("src", "href") if attrs.get(k) and not attrs[k].startswith("#")]
 
 
-def test_html_page_self_contained_and_rendered(vsibench_dir: Path, tmp_path: Path) -> None:
-    from test_leaderboard_html import _run_chromium  # the project's headless Chromium helper (skips without it)
-
+def test_html_page_self_contained_and_rendered(vsibench_dir: Path, tmp_path: Path, chromium) -> None:
     rep = audit_file(vsibench_dir / "test.jsonl", max_rows=300)
     page = render_html(rep)
     parser = _Parser()
@@ -125,7 +123,7 @@ def test_html_page_self_contained_and_rendered(vsibench_dir: Path, tmp_path: Pat
     assert "NOT CLEAN: 5130 row(s) from test scenes" in page and render_html(rep) == page  # deterministic
     path = write_html(rep, tmp_path / "audit.html")
     shot = tmp_path / "shot.png"
-    proc = _run_chromium(tmp_path, "--window-size=1200,1600", f"--screenshot={shot}", path.as_uri())
+    proc = chromium("--window-size=1200,1600", f"--screenshot={shot}", path.as_uri())
     assert shot.is_file(), proc.stderr[-2000:]
     with Image.open(shot) as im:
         pixels = np.asarray(im.convert("RGB")).astype(int)

@@ -32,7 +32,7 @@ from spatial_r1_eval.metrics import format_reward
 from spatial_r1_eval.scoring import score
 from spatial_r1_eval.tasks import tasks_dir
 from spatial_r1_eval.tasks.hooks import METRIC_NAMES, load_sr_docs, load_vsibench_docs
-from spatial_r1_eval.tiny_model import LMMS_EVAL_MODEL, build_tiny_model
+from spatial_r1_eval.tiny_model import CPU_MODEL_ARGS, LMMS_EVAL_FLAGS, LMMS_EVAL_MODEL, build_tiny_model
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +46,9 @@ R1_MARK = "between the <think> </think> tags"
 #: Frames of each video: decoded by the task for internvl_hf (task YAMLs), by decord for llava_hf (max_frames_num).
 TASK_FRAMES = 16
 
-#: backend -> (--arch, --model_args after pretrained=...)
+#: backend -> (--arch, --model_args after pretrained=...): the package's CPU settings (the README's backend table)
 BACKENDS: dict[str, tuple[str, str]] = {
-    "qwen2_5_vl": ("qwen2_5_vl", "device=cpu,device_map=cpu,max_pixels=12544,min_pixels=3136,max_num_frames=8"),
-    "qwen3_vl": ("qwen3_vl", "device=cpu,device_map=cpu,max_pixels=16384,min_pixels=4096,max_num_frames=8"),
-    "llava_hf": ("llava_onevision", f"device=cpu,device_map=cpu,dtype=float32,max_frames_num={TASK_FRAMES}"),
-    "internvl_hf": ("internvl", f"device=cpu,device_map=cpu,num_frames={TASK_FRAMES}"),
+    backend: (arch, CPU_MODEL_ARGS[arch]) for arch, backend in LMMS_EVAL_MODEL.items()
 }
 
 
@@ -111,8 +108,7 @@ def _run(backend: str, checkpoint: Path, sr: Path, vsi: Path, tmp_path: Path) ->
     cmd = [sys.executable, str(PROBE), str(probe), "--include_path", str(tasks_dir()), "--tasks", ",".join(TASKS)]
     cmd += ["--model", backend, "--model_args", f"pretrained={checkpoint},{BACKENDS[backend][1]}"]
     cmd += ["--limit", str(LIMIT), "--gen_kwargs", "max_new_tokens=12", "--output_path", str(out), "--log_samples"]
-    if backend == "llava_hf":
-        cmd.append("--force_simple")  # its chat class passes images=[] with a video: IndexError in transformers
+    cmd += LMMS_EVAL_FLAGS.get(BACKENDS[backend][0], ())  # llava_hf: --force_simple (its chat class fails on video)
     env = _env(SPATIAL_R1_SR_DIR=str(sr), VSIBENCH_DIR=str(vsi))
     proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

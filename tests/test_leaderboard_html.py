@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -88,25 +85,10 @@ def test_page_is_self_contained_and_complete(board: Leaderboard) -> None:
     assert render_html(board) == page  # deterministic
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no Chromium installed (apt-get install -y chromium); the html.parser test still runs")
-
-
-def _run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]  # fmt: skip
-    env = dict(os.environ, HOME=str(tmp_path))
-    return subprocess.run([_chromium(), *flags, *args], capture_output=True, text=True, timeout=120, env=env)
-
-
-def test_chromium_screenshot_and_sorting(board: Leaderboard, tmp_path: Path) -> None:
+def test_chromium_screenshot_and_sorting(board: Leaderboard, tmp_path: Path, chromium) -> None:
     page = write_html(board, tmp_path / "lb.html")
     shot = tmp_path / "shot.png"
-    proc = _run_chromium(tmp_path, "--window-size=1500,1300", f"--screenshot={shot}", page.as_uri())
+    proc = chromium("--window-size=1500,1300", f"--screenshot={shot}", page.as_uri())
     assert shot.is_file(), proc.stderr[-2000:]
     with Image.open(shot) as im:
         pixels = np.asarray(im.convert("RGB"))
@@ -116,7 +98,7 @@ def test_chromium_screenshot_and_sorting(board: Leaderboard, tmp_path: Path) -> 
     # the 'best' cells are highlighted: the CSS background colour is on screen
     assert (np.abs(pixels.astype(int) - BEST_BG).sum(axis=2) <= 6).sum() > 500
     # the inline JavaScript runs: #sort=9 sorts by Overall (descending, missing last)
-    proc = _run_chromium(tmp_path, "--dump-dom", page.as_uri() + "#sort=9")
+    proc = chromium("--dump-dom", page.as_uri() + "#sort=9")
     parser = PageParser()
     parser.feed(proc.stdout)
     names = [r[0] for r in parser.rows[1:]]

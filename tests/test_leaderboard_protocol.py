@@ -105,17 +105,23 @@ def test_html_shows_each_rows_protocol_on_hover(runs: tuple[Path, Path], tmp_pat
     assert titles["GPT-4o"] == "published row (full VSI-Bench test set)"
 
 
-def test_error_analysis_pngs_and_page_from_a_logged_run(runs: tuple[Path, Path], synthetic_sr: Path, tmp_path: Path):
+@pytest.fixture(scope="module")
+def analysis(runs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``spatial-r1 leaderboard FULL --analysis OUT`` of the chance_frequency run (sr_blind and sr_r1_blind)."""
+    out = tmp_path_factory.mktemp("analysis")
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(runs[0]), "--analysis", str(out)]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_error_analysis_pngs_and_page_from_a_logged_run(analysis: Path, synthetic_sr: Path):
     """``--analysis``: numbers recomputed from sr.jsonl and the raw responses, PNGs readable, page links them."""
     import json
 
     from PIL import Image
 
-    full, _ = runs
-    out = tmp_path / "analysis"
-    cmd = [sys.executable, "-m", "spatial_r1_eval", "leaderboard", str(full), "--analysis", str(out)]
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
+    out = analysis
     report = json.loads((out / "analysis.json").read_text())
     records = read_jsonl(synthetic_sr / "sr.jsonl")
     direct = report["chance_frequency (sr_blind)"]
@@ -139,3 +145,53 @@ def test_error_analysis_pngs_and_page_from_a_logged_run(runs: tuple[Path, Path],
         with Image.open(png) as image:
             assert image.format == "PNG" and min(image.size) > 100
         assert f'src="{png.name}"' in (out / "index.html").read_text()
+
+
+#: Records each <img>'s load state and natural size into the DOM once every image has loaded or failed.
+_IMG_PROBE = """<script>window.addEventListener("load", () => {
+  const imgs = [...document.images].map(i => [i.getAttribute("src"), i.complete, i.naturalWidth, i.naturalHeight]);
+  const pre = document.createElement("pre"); pre.id = "img-probe"; pre.textContent = JSON.stringify(imgs);
+  document.body.appendChild(pre);
+});</script>"""
+
+
+def test_error_analysis_page_renders_its_images_in_chromium(
+    analysis: Path, synthetic_sr: Path, tmp_path: Path, chromium
+) -> None:
+    """index.html in headless Chromium: every <img> decoded at its PNG's own size, the plots on screen, and the
+    page names each run (task) and each question type of the data."""
+    import html
+    import json
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    page = (analysis / "index.html").read_text()
+    # the same page with a probe script, next to it so that the relative image paths resolve alike
+    probe_page = analysis / "probe.html"
+    probe_page.write_text(page.replace("</body>", _IMG_PROBE + "</body>"))
+    proc = chromium("--virtual-time-budget=10000", "--dump-dom", probe_page.as_uri())
+    found = re.search(r'<pre id="img-probe">(.*?)</pre>', proc.stdout, re.S)
+    assert found, proc.stdout[-2000:] + proc.stderr[-2000:]
+    images = json.loads(html.unescape(found.group(1)))
+    pngs = sorted(p.name for p in analysis.glob("*.png"))
+    assert sorted(src for src, *_ in images) == pngs and pngs
+    for src, complete, width, height in images:
+        with Image.open(analysis / src) as im:
+            assert complete and (width, height) == im.size, (src, complete, width, height, im.size)
+    # the rendered text names both runs (tasks) and every question type of the SR data
+    text = html.unescape(re.sub(r"<[^>]+>", " ", proc.stdout))
+    for task in ("sr_blind", "sr_r1_blind"):
+        assert f"chance_frequency ({task})" in text
+    question_types = {r["question_type"] for r in read_jsonl(synthetic_sr / "sr.jsonl")}
+    captions = re.findall(r"<figcaption>([^<:]+):", proc.stdout)
+    assert sorted(captions) == sorted([*question_types, *question_types])  # one figure per type and run
+    # and the plots are on screen: a screenshot of the page that is neither blank nor one colour
+    shot = tmp_path / "shot.png"
+    chromium("--window-size=1200,1600", f"--screenshot={shot}", (analysis / "index.html").as_uri())
+    with Image.open(shot) as im:
+        pixels = np.asarray(im.convert("RGB")).astype(int)
+    assert pixels.shape[:2] == (1600, 1200)
+    assert 0.01 < (pixels.sum(axis=2) < 600).mean() < 0.6  # drawn, not white or black
+    assert (np.abs(pixels - (0x44, 0x77, 0xAA)).sum(axis=2) <= 12).sum() > 500  # the histograms' bars

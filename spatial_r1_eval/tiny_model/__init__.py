@@ -34,6 +34,8 @@ from spatial_r1_eval.tiny_model.qwen3_vl import build_tiny_qwen3_vl
 __all__ = [
     "ARCHS",
     "CHAT_TEMPLATE",
+    "CPU_MODEL_ARGS",
+    "LMMS_EVAL_FLAGS",
     "LMMS_EVAL_MODEL",
     "SPECIAL_TOKENS",
     "build_tiny_internvl",
@@ -58,6 +60,18 @@ LMMS_EVAL_MODEL: dict[str, str] = {
     "llava_onevision": "llava_hf",
     "internvl": "internvl_hf",
 }
+
+#: ``--arch`` -> the lmms-eval ``--model_args`` after ``pretrained=<checkpoint>,`` that run the tiny checkpoint on CPU
+#: with the frame settings of the README's backend table ("Evaluating other models").
+CPU_MODEL_ARGS: dict[str, str] = {
+    "qwen2_5_vl": "device=cpu,device_map=cpu,max_num_frames=8,max_pixels=12544,min_pixels=3136",
+    "qwen3_vl": "device=cpu,device_map=cpu,max_num_frames=8,max_pixels=16384,min_pixels=4096",
+    "llava_onevision": "device=cpu,device_map=cpu,max_frames_num=16,dtype=float32",
+    "internvl": "device=cpu,device_map=cpu,num_frames=16",
+}
+
+#: ``--arch`` -> further lmms-eval flags its backend needs (``llava_hf``'s chat class cannot take a video alone).
+LMMS_EVAL_FLAGS: dict[str, tuple[str, ...]] = {"llava_onevision": ("--force_simple",)}
 
 
 def build_tiny_model(arch: str, out_dir: str | os.PathLike[str], seed: int = 0, **sizes: int) -> Path:

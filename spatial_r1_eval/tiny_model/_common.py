@@ -1,4 +1,4 @@
-"""Shared parts of the tiny checkpoints: a locally trained byte-level BPE tokenizer and seeded saving.
+"""Shared parts of the tiny checkpoints: the build steps, a locally trained byte-level BPE tokenizer, configs.
 
 Every architecture in :mod:`spatial_r1_eval.tiny_model` uses a Qwen2-style tokenizer (the text models of
 Qwen2.5-VL, Qwen3-VL, LLaVA-OneVision-Qwen2 and InternVL3 are all Qwen2/Qwen3 LMs) trained offline on the small
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +161,12 @@ def save_seeded(model_cls: Any, config: Any, out: Path, seed: int, generation_co
     return model
 
 
-def qwen2_text_config(tokenizer: Any, ids: Mapping[str, int], hidden_size: int, num_layers: int) -> dict[str, Any]:
-    """The tiny Qwen2 language model config of the LLaVA-OneVision and InternVL checkpoints."""
+def qwen2_text_config(
+    tokenizer: Any, ids: Mapping[str, int], hidden_size: int, num_layers: int, **extra: Any
+) -> dict[str, Any]:
+    """The tiny Qwen2-style language model config of every checkpoint, ``extra`` adding the architecture's keys
+    (``model_type``, rotary settings)."""
     return {
-        "model_type": "qwen2",
         "vocab_size": padded_vocab(tokenizer),
         "hidden_size": hidden_size,
         "intermediate_size": hidden_size * 2,
@@ -174,12 +177,102 @@ def qwen2_text_config(tokenizer: Any, ids: Mapping[str, int], hidden_size: int, 
         "bos_token_id": ids["<|endoftext|>"],
         "eos_token_id": ids["<|im_end|>"],
         "pad_token_id": ids["<|endoftext|>"],
+        **extra,
     }
 
 
-def chat_generation_config(ids: Mapping[str, int]) -> Any:
+def qwen_vl_config(
+    config_cls: Any,
+    tokenizer: Any,
+    ids: Mapping[str, int],
+    hidden_size: int,
+    num_layers: int,
+    vision_depth: int,
+    *,
+    text: Mapping[str, Any],
+    vision: Mapping[str, Any],
+) -> Any:
+    """A Qwen2.5-VL / Qwen3-VL config: the shared text and vision sizes and vision token ids, with the
+    architecture's own text keys in ``text`` (rotary settings) and vision keys in ``vision`` (patch size, ...)."""
+    config = config_cls(
+        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers, **text),
+        vision_config={
+            "depth": vision_depth,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": hidden_size,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            **vision,
+        },
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False,
+    )
+    config.bos_token_id = ids["<|endoftext|>"]
+    config.eos_token_id = ids["<|im_end|>"]
+    config.pad_token_id = ids["<|endoftext|>"]
+    return config
+
+
+def chat_generation_config(ids: Mapping[str, int], **extra: int) -> Any:
     """Greedy decoding that stops at ``<|im_end|>`` or ``<|endoftext|>`` (pads with ``<|endoftext|>``)."""
     from transformers import GenerationConfig
 
     eos = [ids["<|im_end|>"], ids["<|endoftext|>"]]
-    return GenerationConfig(eos_token_id=eos, pad_token_id=ids["<|endoftext|>"], do_sample=False)
+    return GenerationConfig(eos_token_id=eos, pad_token_id=ids["<|endoftext|>"], do_sample=False, **extra)
+
+
+def build_checkpoint(
+    out_dir: str | os.PathLike[str],
+    seed: int,
+    special_tokens: Sequence[str],
+    model_cls: Any,
+    make_config: Callable[[Any, Mapping[str, int], int, int, int], Any],
+    make_processor: Callable[[Any], Any],
+    extra_special_tokens: Mapping[str, str] | None = None,
+    *,
+    generation_bos: bool = False,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    vision_depth: int = 2,
+    bpe_vocab_size: int = 400,
+) -> Path:
+    """Write one tiny checkpoint: the steps every architecture shares, its own parts passed in.
+
+    Checks the sizes, trains the tokenizer, initialises the model under ``seed`` and saves it with its generation
+    config, then saves the processor and the tokenizer.
+
+    Args:
+        out_dir: Output folder (created; existing checkpoint files are overwritten).
+        seed: Seed for the weights; the same seed gives byte-identical files.
+        special_tokens: The architecture's special tokens (ids after the BPE vocabulary, in this order).
+        model_cls: The transformers model class (``...ForConditionalGeneration``).
+        make_config: ``(tokenizer, ids, hidden_size, num_layers, vision_depth) -> config``.
+        make_processor: ``tokenizer -> processor`` (image/video processors and the chat template).
+        extra_special_tokens: Named special tokens the processor reads from the tokenizer (:func:`qwen2_tokenizer`).
+        generation_bos: Also write ``bos_token_id`` to ``generation_config.json`` (as the Qwen-VL releases do).
+        hidden_size: Text hidden size (multiple of 16; 4 attention heads of ``hidden_size // 4``).
+        num_layers: Decoder layers.
+        vision_depth: Vision encoder blocks.
+        bpe_vocab_size: BPE vocabulary size before the special tokens (>= 256, the byte alphabet).
+
+    Returns:
+        The checkpoint folder.
+
+    Raises:
+        ValueError: a bad size (:func:`check_sizes`).
+    """
+    check_sizes(hidden_size, num_layers, vision_depth, bpe_vocab_size)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer, ids = qwen2_tokenizer(special_tokens, bpe_vocab_size, extra_special_tokens=extra_special_tokens)
+    config = make_config(tokenizer, ids, hidden_size, num_layers, vision_depth)
+    bos = {"bos_token_id": ids["<|endoftext|>"]} if generation_bos else {}
+    save_seeded(model_cls, config, out, seed, chat_generation_config(ids, **bos))
+    make_processor(tokenizer).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

@@ -14,15 +14,11 @@ Usage::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from spatial_r1_eval.tiny_model._common import (
-    chat_generation_config,
-    check_sizes,
-    qwen2_text_config,
-    qwen2_tokenizer,
-    save_seeded,
-)
+from spatial_r1_eval.tiny_model._common import build_checkpoint, qwen2_text_config
 
 #: Special tokens: Qwen2's chat tokens, then InternVL's image start/end/context and video placeholders.
 SPECIAL_TOKENS: tuple[str, ...] = (
@@ -48,55 +44,22 @@ CHAT_TEMPLATE = (
 IMAGE_SIZE = 56
 
 
-def build_tiny_internvl(
-    out_dir: str | os.PathLike[str],
-    seed: int = 0,
-    *,
-    hidden_size: int = 64,
-    num_layers: int = 2,
-    vision_depth: int = 2,
-    bpe_vocab_size: int = 400,
-) -> Path:
-    """Write a randomly initialised, loadable InternVL (HF) checkpoint to ``out_dir``.
+#: InternVL's image tokens, as the tokenizer attributes InternVLProcessor reads.
+NAMED_TOKENS = {
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "context_image_token": "<IMG_CONTEXT>",
+    "video_token": "<video>",
+}
+#: ``<IMG_CONTEXT>`` tokens per tile or frame (pixel shuffle with downsample_ratio 0.5).
+IMAGE_SEQ_LENGTH = (IMAGE_SIZE // 14) ** 2 // 4
 
-    Args:
-        out_dir: Output folder (created; existing checkpoint files are overwritten).
-        seed: Seed for the weights; the same seed gives byte-identical files.
-        hidden_size: Text hidden size (multiple of 16).
-        num_layers: Decoder layers.
-        vision_depth: InternViT layers.
-        bpe_vocab_size: BPE vocabulary size before the special tokens.
 
-    Returns:
-        The checkpoint folder.
+def _config(tokenizer: Any, ids: Mapping[str, int], hidden_size: int, num_layers: int, vision_depth: int) -> Any:
+    from transformers import InternVLConfig
 
-    Example:
-        >>> import tempfile
-        >>> from transformers import AutoConfig
-        >>> AutoConfig.from_pretrained(build_tiny_internvl(tempfile.mkdtemp())).model_type
-        'internvl'
-    """
-    check_sizes(hidden_size, num_layers, vision_depth, bpe_vocab_size)
-    from transformers import (
-        GotOcr2ImageProcessor,
-        InternVLConfig,
-        InternVLForConditionalGeneration,
-        InternVLProcessor,
-        InternVLVideoProcessor,
-    )
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    named = {
-        "start_image_token": "<img>",
-        "end_image_token": "</img>",
-        "context_image_token": "<IMG_CONTEXT>",
-        "video_token": "<video>",
-    }
-    tokenizer, ids = qwen2_tokenizer(SPECIAL_TOKENS, bpe_vocab_size, extra_special_tokens=named)
-    image_seq_length = (IMAGE_SIZE // 14) ** 2 // 4  # pixel shuffle with downsample_ratio 0.5
     config = InternVLConfig(
-        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers),
+        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers, model_type="qwen2"),
         vision_config={
             "hidden_size": 32,
             "intermediate_size": 64,
@@ -106,26 +69,37 @@ def build_tiny_internvl(
             "patch_size": [14, 14],
         },
         image_token_id=ids["<IMG_CONTEXT>"],
-        image_seq_length=image_seq_length,
+        image_seq_length=IMAGE_SEQ_LENGTH,
         downsample_ratio=0.5,
         tie_word_embeddings=False,
     )
     config.pad_token_id = ids["<|endoftext|>"]
-    save_seeded(
-        InternVLForConditionalGeneration,
-        config,
-        out,
-        seed,
-        chat_generation_config(ids),
-    )
+    return config
+
+
+def _processor(tokenizer: Any) -> Any:
+    from transformers import GotOcr2ImageProcessor, InternVLProcessor, InternVLVideoProcessor
+
     size = {"height": IMAGE_SIZE, "width": IMAGE_SIZE}
-    processor = InternVLProcessor(
+    return InternVLProcessor(
         image_processor=GotOcr2ImageProcessor(size=size, crop_to_patches=False),
         tokenizer=tokenizer,
         video_processor=InternVLVideoProcessor(size=size),
-        image_seq_length=image_seq_length,
+        image_seq_length=IMAGE_SEQ_LENGTH,
         chat_template=CHAT_TEMPLATE,
     )
-    processor.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+
+
+def build_tiny_internvl(out_dir: str | os.PathLike[str], seed: int = 0, **sizes: int) -> Path:
+    """Write a randomly initialised, loadable InternVL (HF) checkpoint to ``out_dir`` (arguments as in
+    :func:`~spatial_r1_eval.tiny_model._common.build_checkpoint`; ``vision_depth``: InternViT layers).
+
+    >>> import tempfile
+    >>> from transformers import AutoProcessor
+    >>> processor = AutoProcessor.from_pretrained(build_tiny_internvl(tempfile.mkdtemp()))
+    >>> type(processor).__name__, processor.image_seq_length
+    ('InternVLProcessor', 4)
+    """
+    from transformers import InternVLForConditionalGeneration as model_cls
+
+    return build_checkpoint(out_dir, seed, SPECIAL_TOKENS, model_cls, _config, _processor, NAMED_TOKENS, **sizes)

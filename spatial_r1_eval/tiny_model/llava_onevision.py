@@ -13,15 +13,11 @@ Usage::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from spatial_r1_eval.tiny_model._common import (
-    chat_generation_config,
-    check_sizes,
-    qwen2_text_config,
-    qwen2_tokenizer,
-    save_seeded,
-)
+from spatial_r1_eval.tiny_model._common import build_checkpoint, qwen2_text_config
 
 #: Special tokens: Qwen2's chat tokens, then the image and video placeholders.
 SPECIAL_TOKENS: tuple[str, ...] = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>")
@@ -41,49 +37,15 @@ CHAT_TEMPLATE = (
 IMAGE_SIZE = 56
 
 
-def build_tiny_llava_onevision(
-    out_dir: str | os.PathLike[str],
-    seed: int = 0,
-    *,
-    hidden_size: int = 64,
-    num_layers: int = 2,
-    vision_depth: int = 2,
-    bpe_vocab_size: int = 400,
-) -> Path:
-    """Write a randomly initialised, loadable LLaVA-OneVision (HF) checkpoint to ``out_dir``.
+#: The any-resolution grid: one to two frames high and wide.
+PINPOINTS = [[IMAGE_SIZE * h, IMAGE_SIZE * w] for h in (1, 2) for w in (1, 2)]
 
-    Args:
-        out_dir: Output folder (created; existing checkpoint files are overwritten).
-        seed: Seed for the weights; the same seed gives byte-identical files.
-        hidden_size: Text hidden size (multiple of 16).
-        num_layers: Decoder layers.
-        vision_depth: SigLIP encoder layers.
-        bpe_vocab_size: BPE vocabulary size before the special tokens.
 
-    Returns:
-        The checkpoint folder.
+def _config(tokenizer: Any, ids: Mapping[str, int], hidden_size: int, num_layers: int, vision_depth: int) -> Any:
+    from transformers import LlavaOnevisionConfig
 
-    Example:
-        >>> import tempfile
-        >>> from transformers import AutoConfig
-        >>> AutoConfig.from_pretrained(build_tiny_llava_onevision(tempfile.mkdtemp())).model_type
-        'llava_onevision'
-    """
-    check_sizes(hidden_size, num_layers, vision_depth, bpe_vocab_size)
-    from transformers import (
-        LlavaOnevisionConfig,
-        LlavaOnevisionForConditionalGeneration,
-        LlavaOnevisionImageProcessor,
-        LlavaOnevisionProcessor,
-        LlavaOnevisionVideoProcessor,
-    )
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tokenizer, ids = qwen2_tokenizer(SPECIAL_TOKENS, bpe_vocab_size)
-    pinpoints = [[IMAGE_SIZE * h, IMAGE_SIZE * w] for h in (1, 2) for w in (1, 2)]
     config = LlavaOnevisionConfig(
-        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers),
+        text_config=qwen2_text_config(tokenizer, ids, hidden_size, num_layers, model_type="qwen2"),
         vision_config={
             "model_type": "siglip_vision_model",
             "hidden_size": 32,
@@ -97,27 +59,38 @@ def build_tiny_llava_onevision(
         video_token_index=ids["<video>"],
         vision_feature_select_strategy="full",
         vision_feature_layer=-1,
-        image_grid_pinpoints=pinpoints,
+        image_grid_pinpoints=PINPOINTS,
         vision_aspect_ratio="anyres_max_9",
         tie_word_embeddings=False,
     )
     config.pad_token_id = ids["<|endoftext|>"]
-    save_seeded(
-        LlavaOnevisionForConditionalGeneration,
-        config,
-        out,
-        seed,
-        chat_generation_config(ids),
-    )
+    return config
+
+
+def _processor(tokenizer: Any) -> Any:
+    from transformers import LlavaOnevisionImageProcessor, LlavaOnevisionProcessor, LlavaOnevisionVideoProcessor
+
     size = {"height": IMAGE_SIZE, "width": IMAGE_SIZE}
-    processor = LlavaOnevisionProcessor(
-        image_processor=LlavaOnevisionImageProcessor(size=size, image_grid_pinpoints=pinpoints),
+    return LlavaOnevisionProcessor(
+        image_processor=LlavaOnevisionImageProcessor(size=size, image_grid_pinpoints=PINPOINTS),
         tokenizer=tokenizer,
         video_processor=LlavaOnevisionVideoProcessor(size=size),
         num_image_tokens=(IMAGE_SIZE // 14) ** 2,
         vision_feature_select_strategy="full",
         chat_template=CHAT_TEMPLATE,
     )
-    processor.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+
+
+def build_tiny_llava_onevision(out_dir: str | os.PathLike[str], seed: int = 0, **sizes: int) -> Path:
+    """Write a randomly initialised, loadable LLaVA-OneVision (HF) checkpoint to ``out_dir`` (arguments as in
+    :func:`~spatial_r1_eval.tiny_model._common.build_checkpoint`; ``vision_depth``: SigLIP encoder layers).
+
+    >>> import tempfile
+    >>> from transformers import AutoConfig
+    >>> config = AutoConfig.from_pretrained(build_tiny_llava_onevision(tempfile.mkdtemp()))
+    >>> config.model_type, config.vision_config.image_size
+    ('llava_onevision', 56)
+    """
+    from transformers import LlavaOnevisionForConditionalGeneration as model_cls
+
+    return build_checkpoint(out_dir, seed, SPECIAL_TOKENS, model_cls, _config, _processor, **sizes)
