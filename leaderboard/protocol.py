@@ -111,8 +111,29 @@ def _samples_pairs(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+#: ``<date id>_versions.json`` beside a ``<date id>_results.json``: installed package versions of the run, written by
+#: ``spatial-r1 eval`` (:func:`write_versions`).
+VERSIONS_SUFFIX = "versions.json"
+
+
+def write_versions(results_path: str | os.PathLike[str], versions: dict[str, str]) -> Path:
+    """Record the installed package versions of the run that wrote ``results_path`` next to it (atomic)."""
+    from spatial_r1_eval.files import write_json
+
+    path = Path(results_path)
+    out = path.with_name(f"{path.name[: -len('_results.json')]}_{VERSIONS_SUFFIX}")
+    write_json(out, dict(sorted(versions.items())))
+    return out
+
+
 def read_protocol(results_path: str | os.PathLike[str], task: str) -> Protocol:
-    """The protocol of ``task`` in an lmms-eval ``*_results.json`` (fingerprint from its sample log, if logged)."""
+    """The protocol of ``task`` in an lmms-eval ``*_results.json`` (fingerprint from its sample log, if logged).
+
+    ``lmms_eval_version`` is the installed lmms-eval package version from ``<date id>_versions.json`` (written by
+    ``spatial-r1 eval``), ``None`` for plain ``lmms-eval`` runs: lmms-eval 0.7.3's own ``lmms_eval_version`` field is
+    the git ``branch@commit`` of the folder it was started in, not its version. ``lmms_eval_commit`` is that
+    folder's commit (lmms-eval's own only when it ran from an lmms-eval checkout).
+    """
     path = Path(results_path)
     results: dict[str, Any] = json.loads(path.read_text())
     config = results.get("config") or {}
@@ -131,6 +152,10 @@ def read_protocol(results_path: str | os.PathLike[str], task: str) -> Protocol:
     samples = path.with_name(f"{date_id}_samples_{task}.jsonl")
     pairs = _samples_pairs(samples) if samples.is_file() else None
     version = (results.get("versions") or {}).get(task)
+    # lmms-eval 0.7.3 records no package version: its "lmms_eval_version" is "<branch>@<commit>" of the git checkout
+    # it was started in. `spatial-r1 eval` writes the installed versions beside the results.
+    stamped = path.with_name(f"{date_id}_{VERSIONS_SUFFIX}")
+    installed = json.loads(stamped.read_text()) if stamped.is_file() else {}
     limit = config.get("limit")
     return Protocol(
         model=model,
@@ -143,7 +168,7 @@ def read_protocol(results_path: str | os.PathLike[str], task: str) -> Protocol:
         task=task,
         task_version=None if version is None else str(version),
         prompt="reasoning" if "_r1" in task else "direct",
-        lmms_eval_version=results.get("lmms_eval_version"),
+        lmms_eval_version=installed.get("lmms-eval"),
         lmms_eval_commit=results.get("git_hash"),
         limit=None if limit is None else f"{limit:g}" if isinstance(limit, float) else str(limit),
         questions=None if pairs is None else len(pairs),

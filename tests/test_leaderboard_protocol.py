@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -39,8 +41,12 @@ def test_full_vsibench_fingerprint_is_the_real_question_set(vsibench_dir: Path) 
 def runs(synthetic_sr: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("protocol_runs")
     full, limited = root / "full", root / "limited"
-    _lmms_eval(["--tasks", "sr_blind,sr_r1_blind", "--model", "chance_frequency", "--output_path", str(full)],
-               synthetic_sr, root)  # fmt: skip
+    # the full run goes through `spatial-r1 eval` (it records the installed versions); the limited one is plain
+    # lmms-eval
+    cmd = [sys.executable, "-m", "spatial_r1_eval", "eval", "--tasks", "sr_blind,sr_r1_blind", "--model",
+           "chance_frequency", "--sr-dir", str(synthetic_sr), "--output", str(full)]  # fmt: skip
+    proc = subprocess.run(cmd, env=_env(), cwd=root, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     _lmms_eval(["--tasks", "sr_blind", "--model", "chance_random", "--model_args", "seed=3", "--limit", "3",
                 "--output_path", str(limited)], synthetic_sr, root)  # fmt: skip
     return full, limited
@@ -53,11 +59,16 @@ def test_protocol_is_read_from_the_results_and_sample_log(runs: tuple[Path, Path
     assert whole.model == "chance_frequency" and whole.task_version == "0.1" and whole.prompt == "direct"
     assert whole.questions == len(records) and whole.limit is None
     assert whole.fingerprint == fingerprint((r["id"], str(r["ground_truth"])) for r in records)
-    assert "max_new_tokens=16" in whole.gen_kwargs and whole.lmms_eval_version
+    assert "max_new_tokens=16" in whole.gen_kwargs
+    # the package version, not lmms-eval's own field (the git branch@commit of the folder it ran in)
+    assert whole.lmms_eval_version == metadata.version("lmms_eval")
+    raw = json.loads(find_results_files(full)[0].read_text())["lmms_eval_version"]
+    assert raw != whole.lmms_eval_version
     r1 = read_protocol(find_results_files(full)[0], "sr_r1_blind")
     assert r1.prompt == "reasoning" and r1.task_version == "0.2" and r1.fingerprint == whole.fingerprint
     part = read_protocol(find_results_files(limited)[0], "sr_blind")
     assert part.limit == "3" and part.questions == 3 and part.fingerprint != whole.fingerprint
+    assert part.lmms_eval_version is None  # plain lmms-eval: no versions recorded, none invented
     assert part.model_args == "seed=3"
 
 

@@ -114,5 +114,11 @@ def run(args: argparse.Namespace) -> int:
     results = _new_results(output, since)
     if not results:
         raise FileNotFoundError(f"{output}: lmms-eval wrote no *_results.json (see its log above)")
+    from spatial_r1_eval.commands.stack_check import versions
+    from spatial_r1_eval.leaderboard.protocol import write_versions
+
+    installed = versions()
+    for path in results:
+        write_versions(path, installed)
     print()  # noqa: T201 (CLI output)
     return print_table(results, args.reference, args.format)
