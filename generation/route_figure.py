@@ -35,7 +35,7 @@ def plot_route(scene: Scene, candidate: Any, config: Any, path: str | Path) -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from spatial_r1_eval.generation.generators import category_objects, unique_categories
+    from spatial_r1_eval.generation.ground_truth import category_objects, unique_categories
 
     groups = category_objects(scene)
     names = unique_categories(scene)

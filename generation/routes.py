@@ -58,6 +58,7 @@ import numpy as np
 from spatial_r1_eval.generation import geometry
 from spatial_r1_eval.generation.alpha_shape import floor_points
 from spatial_r1_eval.generation.boxes import _convex_hull_2d
+from spatial_r1_eval.generation.ground_truth import category_objects, object_centroid, unique_categories
 from spatial_r1_eval.generation.scene import Scene, SceneObject
 from spatial_r1_eval.generation.templates import TEMPLATES
 
@@ -382,8 +383,6 @@ def walkable_legs(scene: Scene, config: Any, rej: Any) -> tuple[dict[str, np.nda
     Each unordered pair is examined once; rejected pairs are counted into ``rej`` as ``trivial_leg`` (centres
     closer than ``route_min_leg``), ``leg_blocked`` or ``near_walkability_boundary``.
     """
-    from spatial_r1_eval.generation.generators import category_objects, object_centroid, unique_categories
-
     groups = category_objects(scene)
     names = unique_categories(scene)
     index = {id(o): k for k, o in enumerate(scene.objects)}

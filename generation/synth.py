@@ -61,10 +61,10 @@ import numpy as np
 
 from spatial_r1_eval.files import atomic_open, write_json
 from spatial_r1_eval.generation import scannet_io
-from spatial_r1_eval.generation.boxes import aabb_distance
+from spatial_r1_eval.generation.boxes import aabb_distance_between
 from spatial_r1_eval.generation.label_images import encode_png, write_label_zip
 from spatial_r1_eval.generation.scannet_io import SegGroup
-from spatial_r1_eval.generation.scene import AxisAlignedBox
+from spatial_r1_eval.generation.scene import STRUCTURAL_LABELS, AxisAlignedBox
 from spatial_r1_eval.generation.sens import write_sens
 from spatial_r1_eval.generation.synth_routes import route_legs
 
@@ -73,8 +73,6 @@ logger = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 GENERATOR = "spatial_r1_eval.generation.synth/2"
 FPS = 30.0
-#: labels that are room structure, never furniture (answer-key counts and distances leave them out)
-STRUCTURAL = frozenset({"wall", "floor", "ceiling"})
 #: first scene number: synthetic scenes are scene9000_00, scene9001_00, ... (outside ScanNet's 0000-0806)
 FIRST_SCENE_NUMBER = 9000
 
@@ -795,7 +793,7 @@ def write_synthetic_scene(out_dir: PathLike, scene_name: str, seed: int, options
         objects.append({
             "object_id": s.object_id,
             "label": s.label,
-            "structural": s.label in STRUCTURAL,
+            "structural": s.label in STRUCTURAL_LABELS,
             "aabb": {"min": _round(aabb.min), "max": _round(aabb.max)},
             "obb": {"centroid": _round(center), "axesLengths": _round(obb_lengths),
                     "normalizedAxes": _round(obb_axes)},
@@ -811,7 +809,7 @@ def write_synthetic_scene(out_dir: PathLike, scene_name: str, seed: int, options
         counts[o["label"]] = counts.get(o["label"], 0) + 1
     distances = [
         {"a": a["object_id"], "b": b["object_id"], "a_label": a["label"], "b_label": b["label"],
-         "aabb_distance_m": round(aabb_distance(aabbs[a["object_id"]], aabbs[b["object_id"]]), 6)}
+         "aabb_distance_m": round(aabb_distance_between(aabbs[a["object_id"]], aabbs[b["object_id"]]), 6)}
         for i, a in enumerate(furniture) for b in furniture[i + 1:]
     ]  # fmt: skip
     route_items = [

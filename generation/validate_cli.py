@@ -49,8 +49,8 @@ def _option_text(record: dict[str, Any], letter: str) -> str:
 
 def recompute(record: dict[str, Any], scene: Any, config: Any, cache: dict[str, Any]) -> str | None:
     """The answer of one VSI-Bench question recomputed from its scene's metadata, or ``None`` when not possible."""
-    from spatial_r1_eval.generation import generators as g
     from spatial_r1_eval.generation import geometry
+    from spatial_r1_eval.generation import ground_truth as g
     from spatial_r1_eval.generation.templates import TEMPLATES, parse_question
 
     qt = record.get("question_type")
@@ -95,7 +95,7 @@ def recompute_route(record: dict[str, Any], scene: Any, config: Any) -> str | No
     """The turn sequence ("Turn Left, Turn Back") of a VSI-Bench route question, or ``None`` (module docstring)."""
     import numpy as np
 
-    from spatial_r1_eval.generation import generators as g
+    from spatial_r1_eval.generation import ground_truth as g
     from spatial_r1_eval.generation import routes
 
     parsed = routes.parse_route_question(str(record.get("question", "")))
@@ -160,7 +160,7 @@ def validate(meta_dir: str, questions: str, out: str | None = None, variant: str
     from tqdm import tqdm
 
     from spatial_r1_eval.files import read_jsonl, write_jsonl
-    from spatial_r1_eval.generation.generators import GeneratorConfig
+    from spatial_r1_eval.generation.config import GeneratorConfig
     from spatial_r1_eval.generation.vsibench_meta import load_meta_dir
 
     scenes = load_meta_dir(meta_dir)
