@@ -19,7 +19,13 @@ VARIANTS = ("paper", "vsibench")
 class GeneratorConfig:
     """Generator settings (defaults = the paper; ``variant="vsibench"`` switches every procedure to VSI-Bench)."""
 
-    variant: str = field(default="paper", metadata={"help": "'paper' (default) or 'vsibench'"})
+    variant: str = field(
+        default="paper",
+        metadata={
+            "help": "generator procedures: the paper's or VSI-Bench's (boxes, distances, room area, rules)",
+            "choices": VARIANTS,
+        },
+    )
     floor_height: float = field(default=0.10, metadata={"help": "floor points: z within this (m) above the minimum"})
     room_alpha: float = field(default=2.0, metadata={"help": "alpha of the paper's floor alpha shape (1/m)"})
     vsibench_room_alpha: float = field(default=5.0, metadata={"help": "alpha of VSI-Bench's room alpha shape"})

@@ -39,7 +39,7 @@ class FilterConfig:
 
     per_scene_cap: int = field(default=10, metadata={"help": "questions per scene and question type"})
     max_per_task: int | None = field(default=None, metadata={"help": "questions per question type overall"})
-    seed: int = field(default=0, metadata={"help": "seed of every choice and letter draw"})
+    seed: int = field(default=0, metadata={"help": "seed of every random choice (generation, caps and letters)"})
 
     def __post_init__(self) -> None:
         if self.per_scene_cap < 1:

@@ -114,8 +114,8 @@ TSV_ROWS = (
 class SynthOptions:
     """Size options of synthetic scenes (the defaults match a small real scan)."""
 
-    n_points: int = field(default=100_000, metadata={"help": "approximate number of mesh vertices"})
-    n_frames: int = field(default=300, metadata={"help": "frames of the .sens stream (30 fps)"})
+    n_points: int = field(default=100_000, metadata={"help": "approximate mesh vertices per scene"})
+    n_frames: int = field(default=300, metadata={"help": ".sens frames per scene (30 fps)"})
     width: int = field(default=640, metadata={"help": "image width in pixels (colour, depth and labels)"})
     height: int = field(default=480, metadata={"help": "image height in pixels"})
     min_pixels: int = field(default=100, metadata={"help": "pixels a category needs to count as seen in a frame"})

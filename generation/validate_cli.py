@@ -211,13 +211,14 @@ def format_table(stats: dict[str, dict]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``spatial-r1 validate-vsibench``."""
+    """Options of ``spatial-r1 validate-vsibench`` (``--variant``: the generator variant to recompute with)."""
+    from spatial_r1_eval.generation.config import GeneratorConfig
+    from spatial_r1_eval.generation.config_flags import add_dataclass_flags
+
     parser.add_argument("--meta-dir", required=True, help="VSI-Bench meta_info folder (*_meta_info_val.json)")
     parser.add_argument("--questions", required=True, help="VSI-Bench questions (test.jsonl)")
     parser.add_argument("--out", default=None, help="write {id, recomputed} per line here")
-    parser.add_argument(
-        "--variant", default="vsibench", choices=("vsibench", "paper"), help="generator variant to recompute with"
-    )
+    add_dataclass_flags(parser, GeneratorConfig, only=["variant"], defaults={"variant": "vsibench"})
 
 
 def run(args: argparse.Namespace) -> int:
