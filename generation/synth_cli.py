@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``spatial-r1 synth``: the run's, then one per :class:`~spatial_r1_eval.generation.synth.SynthOptions`
     field (defaults and help from the dataclass)."""
     from spatial_r1_eval.generation.config_flags import add_dataclass_flags
-    from spatial_r1_eval.generation.synth import SynthOptions
+    from spatial_r1_eval.generation.synth_catalogue import SynthOptions
 
     parser.add_argument("--out", required=True, type=Path, help="output ScanNet root (scans/<scene>/..., label TSV)")
     parser.add_argument("--scenes", type=int, default=3, help="number of scenes (scene9000_00, scene9001_00, ...)")
