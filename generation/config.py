@@ -1,7 +1,11 @@
-"""Settings of the SR question generators (:mod:`~spatial_r1_eval.generation.generators`).
+"""Settings of SR generation: the question generators' (:class:`GeneratorConfig`, used by
+:mod:`~spatial_r1_eval.generation.generators`) and the selection's (:class:`FilterConfig`, used by
+:mod:`~spatial_r1_eval.generation.filters`, which re-exports it).
 
-The defaults follow the paper; ``variant="vsibench"`` switches every procedure to VSI-Bench's. The ``help`` metadata
-of each field is the help text of its ``spatial-r1 generate`` flag (:mod:`~spatial_r1_eval.generation.config_flags`).
+The generator defaults follow the paper; ``variant="vsibench"`` switches every procedure to VSI-Bench's. The ``help``
+metadata of each field is the help text of its ``spatial-r1 generate`` flag
+(:mod:`~spatial_r1_eval.generation.config_flags`). This module imports nothing heavy, so the command line's
+``--help`` stays fast.
 
 >>> GeneratorConfig().variant, GeneratorConfig(variant="vsibench").route_max_turns
 ('paper', 3)
@@ -82,3 +86,18 @@ class GeneratorConfig:
             )
         if not 1 <= self.route_max_turns <= 4:
             raise ValueError(f"GeneratorConfig.route_max_turns must be in 1..4, got {self.route_max_turns}")
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Caps and seed of the selection."""
+
+    per_scene_cap: int = field(default=10, metadata={"help": "questions per scene and question type"})
+    max_per_task: int | None = field(default=None, metadata={"help": "questions per question type overall"})
+    seed: int = field(default=0, metadata={"help": "seed of every random choice (generation, caps and letters)"})
+
+    def __post_init__(self) -> None:
+        if self.per_scene_cap < 1:
+            raise ValueError(f"FilterConfig.per_scene_cap must be >= 1, got {self.per_scene_cap}")
+        if self.max_per_task is not None and self.max_per_task < 1:
+            raise ValueError(f"FilterConfig.max_per_task must be >= 1, got {self.max_per_task}")

@@ -22,30 +22,15 @@ import json
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from spatial_r1_eval.generation.config import FilterConfig
 from spatial_r1_eval.generation.generators import Candidate
 from spatial_r1_eval.questions import NUMERICAL, QUESTION_TYPE_ORDER, type_sort_key
 
 LETTERS = "ABCDEFGH"
-
-
-@dataclass(frozen=True)
-class FilterConfig:
-    """Caps and seed of the selection."""
-
-    per_scene_cap: int = field(default=10, metadata={"help": "questions per scene and question type"})
-    max_per_task: int | None = field(default=None, metadata={"help": "questions per question type overall"})
-    seed: int = field(default=0, metadata={"help": "seed of every random choice (generation, caps and letters)"})
-
-    def __post_init__(self) -> None:
-        if self.per_scene_cap < 1:
-            raise ValueError(f"FilterConfig.per_scene_cap must be >= 1, got {self.per_scene_cap}")
-        if self.max_per_task is not None and self.max_per_task < 1:
-            raise ValueError(f"FilterConfig.max_per_task must be >= 1, got {self.max_per_task}")
 
 
 def record_id(scene: str, question_type: str, question: str) -> str:

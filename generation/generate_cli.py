@@ -14,12 +14,11 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``spatial-r1 generate``: the run's, the selection's (:class:`~spatial_r1_eval.generation.filters.
+    """Options of ``spatial-r1 generate``: the run's, the selection's (:class:`~spatial_r1_eval.generation.config.
     FilterConfig`) and the generators' (:class:`~spatial_r1_eval.generation.config.GeneratorConfig`), the last two
     with defaults, choices and help from the dataclasses."""
-    from spatial_r1_eval.generation.config import GeneratorConfig
+    from spatial_r1_eval.generation.config import FilterConfig, GeneratorConfig
     from spatial_r1_eval.generation.config_flags import add_dataclass_flags
-    from spatial_r1_eval.generation.filters import FilterConfig
 
     parser.add_argument("--scannet", required=True, help="ScanNet root (holds scans/<scene>/ and the label TSV)")
     parser.add_argument("--out", required=True, help="output folder")
@@ -53,9 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Generate into ``--out`` and print the report table; bad input raises a one-line error for the CLI."""
     from spatial_r1_eval.audit.scene_lists import load_scene_list
-    from spatial_r1_eval.generation.config import GeneratorConfig
+    from spatial_r1_eval.generation.config import FilterConfig, GeneratorConfig
     from spatial_r1_eval.generation.config_flags import from_flags
-    from spatial_r1_eval.generation.filters import FilterConfig, format_report
+    from spatial_r1_eval.generation.filters import format_report
     from spatial_r1_eval.generation.pipeline import generate
     from spatial_r1_eval.generation.video import parse_video_size
 

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from spatial_r1_eval.files import read_json, write_json
-from spatial_r1_eval.generation.filters import FilterConfig, build_report, select
-from spatial_r1_eval.generation.generators import Candidate, GeneratorConfig, generate_scene, resolve_tasks
+from spatial_r1_eval.generation.config import FilterConfig, GeneratorConfig
+from spatial_r1_eval.generation.filters import build_report, select
+from spatial_r1_eval.generation.generators import Candidate, generate_scene, resolve_tasks
 from spatial_r1_eval.generation.video import DEFAULT_VIDEO_SIZE, VIDEO_FPS
 
 logger = logging.getLogger(__name__)
