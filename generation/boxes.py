@@ -18,7 +18,7 @@ from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
 #: |x-component| below which the first axis counts as vertical (+y chosen), robust to float32 noise
 _VERTICAL_EPS = 1e-6
 
-__all__ = ["aabb_from_points", "min_oriented_box", "min_area_rectangle", "aabb_distance", "box_to_dict"]
+__all__ = ["aabb_from_points", "min_oriented_box", "min_area_rectangle", "aabb_distance_between", "box_to_dict"]
 
 
 def _check_points(points: np.ndarray, name: str) -> np.ndarray:
@@ -128,15 +128,16 @@ def min_oriented_box(points: np.ndarray) -> OrientedBox:
     )
 
 
-def aabb_distance(a: AxisAlignedBox, b: AxisAlignedBox) -> float:
+def aabb_distance_between(a: AxisAlignedBox, b: AxisAlignedBox) -> float:
     """Exact minimum Euclidean distance between two axis-aligned boxes (0 when they touch or overlap), metres.
 
-    The box-object form of :func:`spatial_r1_eval.generation.geometry.aabb_distance` (one implementation).
+    A thin wrapper of :func:`spatial_r1_eval.generation.geometry.aabb_distance` (the one implementation, on arrays of
+    corners) for two box objects.
 
     Example:
         >>> a = AxisAlignedBox(np.zeros(3), np.ones(3))
         >>> b = AxisAlignedBox(np.array([4.0, 5.0, 0.5]), np.array([5.0, 6.0, 2.0]))
-        >>> aabb_distance(a, b)
+        >>> aabb_distance_between(a, b)
         5.0
     """
     return float(geometry.aabb_distance(a.min, a.max, b.min, b.max))

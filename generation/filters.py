@@ -22,29 +22,15 @@ import json
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from spatial_r1_eval.generation.generators import NUMERICAL_TYPES, QUESTION_TYPES, Candidate
+from spatial_r1_eval.generation.config import FilterConfig
+from spatial_r1_eval.generation.generators import Candidate
+from spatial_r1_eval.questions import NUMERICAL, QUESTION_TYPE_ORDER, type_sort_key
 
 LETTERS = "ABCDEFGH"
-
-
-@dataclass(frozen=True)
-class FilterConfig:
-    """Caps and seed of the selection."""
-
-    per_scene_cap: int = field(default=10, metadata={"help": "questions per scene and question type"})
-    max_per_task: int | None = field(default=None, metadata={"help": "questions per question type overall"})
-    seed: int = field(default=0, metadata={"help": "seed of every choice and letter draw"})
-
-    def __post_init__(self) -> None:
-        if self.per_scene_cap < 1:
-            raise ValueError(f"FilterConfig.per_scene_cap must be >= 1, got {self.per_scene_cap}")
-        if self.max_per_task is not None and self.max_per_task < 1:
-            raise ValueError(f"FilterConfig.max_per_task must be >= 1, got {self.max_per_task}")
 
 
 def record_id(scene: str, question_type: str, question: str) -> str:
@@ -100,7 +86,7 @@ def select(
                 rej[(c.question_type, "duplicate")] += 1
                 continue
             seen.add(key)
-            if c.question_type in NUMERICAL_TYPES and not _is_positive(c):
+            if c.question_type in NUMERICAL and not _is_positive(c):
                 rej[(c.question_type, "non_positive_answer")] += 1
                 continue
             by_type[c.question_type].append(c)
@@ -112,7 +98,7 @@ def select(
                 cands = [cands[i] for i in pick]
             kept[qt].extend((scene, c) for c in cands)
     records = []
-    for qt in sorted(kept, key=lambda t: QUESTION_TYPES.index(t) if t in QUESTION_TYPES else 99):
+    for qt in sorted(kept, key=type_sort_key):
         items = kept[qt]
         if qt in _BALANCED:
             items = _balance_answers(items, qt, _rng(config.seed, "balance", qt), rej)
@@ -124,7 +110,7 @@ def select(
         letter_counts: dict[int, Counter] = defaultdict(Counter)  # per number of options
         for scene, c in items:
             records.append(_record(scene, c, dataset, letter_rng, letter_counts[len(c.choices)]))
-    records.sort(key=lambda r: (r["scene_name"], QUESTION_TYPES.index(r["question_type"]), r["id"]))
+    records.sort(key=lambda r: (r["scene_name"], type_sort_key(r["question_type"]), r["id"]))
     return records, rej
 
 
@@ -208,7 +194,7 @@ def build_report(
     hist: dict[str, Any] = {}
     for qt in sorted(counts):
         answers = [r["ground_truth"] for r in records if r["question_type"] == qt]
-        if qt in NUMERICAL_TYPES:
+        if qt in NUMERICAL:
             values = np.array([float(a) for a in answers])
             n, edges = np.histogram(values, bins=min(10, max(1, len(set(answers)))))
             hist[qt] = [[round(float(edges[i]), 3), round(float(edges[i + 1]), 3), int(n[i])] for i in range(len(n))]
@@ -219,7 +205,7 @@ def build_report(
         rejected[qt][reason] = int(n)
     return {
         "total": len(records),
-        "counts": {qt: counts[qt] for qt in QUESTION_TYPES if qt in counts},
+        "counts": {qt: counts[qt] for qt in QUESTION_TYPE_ORDER if qt in counts},
         "answer_histograms": hist,
         "rejected": dict(rejected),
         "scenes": dict(scenes or {}),
@@ -231,7 +217,7 @@ def format_report(report: dict[str, Any]) -> str:
     from tabulate import tabulate
 
     rows = []
-    qts = [qt for qt in QUESTION_TYPES if qt in report["counts"] or qt in report["rejected"]]
+    qts = [qt for qt in QUESTION_TYPE_ORDER if qt in report["counts"] or qt in report["rejected"]]
     for qt in qts:
         h = report["answer_histograms"].get(qt)
         if isinstance(h, dict):

@@ -7,12 +7,10 @@ of the correct option) and, for multiple choice, the option texts in a canonical
 over the whole dataset, so that answers are balanced over A–D (route planning: per option count;
 :mod:`~spatial_r1_eval.generation.filters`).
 
-Defaults follow the paper (DESIGN.md "The seven SR generators"): axis-aligned boxes, exact box distances, room area
-as the sum of the floor alpha shape's triangles, left/right from the sign of the 2-D cross product. ``variant=
-"vsibench"`` follows VSI-Bench as verified against its metadata: minimal oriented boxes, distances on a 5 cm grid
-inside each box, room area of the ``alphashape`` polygon of 10 000 sampled points, its direction sectors and
-ambiguity rules. The answer functions (``object_size_cm``, ``room_size_m2``, :class:`DistanceCache`,
-``direction_label``) are shared with ``validate-vsibench``.
+The answers come from :mod:`~spatial_r1_eval.generation.ground_truth` (shared with ``validate-vsibench``), the
+settings from :class:`~spatial_r1_eval.generation.config.GeneratorConfig` (defaults = the paper, ``variant=
+"vsibench"`` = VSI-Bench), the question types and tasks from the core's vocabulary (:mod:`spatial_r1_eval.questions`).
+Those names stay importable from here.
 """
 
 from __future__ import annotations
@@ -29,127 +27,55 @@ import numpy as np
 
 from spatial_r1_eval import questions
 from spatial_r1_eval.generation import geometry, routes
-from spatial_r1_eval.generation.alpha_shape import room_area_paper, room_area_vsibench
-from spatial_r1_eval.generation.scene import Frame, Scene, SceneObject
+from spatial_r1_eval.generation.config import VARIANTS, GeneratorConfig
+from spatial_r1_eval.generation.ground_truth import (
+    DistanceCache,
+    category_counts,
+    category_objects,
+    direction_label,
+    direction_sector,
+    first_appearance_times,
+    object_centroid,
+    object_size_cm,
+    room_size_m2,
+    unique_categories,
+)
+from spatial_r1_eval.generation.scene import STRUCTURAL_LABELS, Scene
 from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, TEMPLATES
+
+__all__ = [
+    "QUESTION_TYPES",
+    "TASKS",
+    "STRUCTURAL_LABELS",
+    "VARIANTS",
+    "GeneratorConfig",
+    "Candidate",
+    "Rejections",
+    "GENERATORS",
+    "resolve_tasks",
+    "scene_rng",
+    "generate_scene",
+    "DistanceCache",
+    "category_counts",
+    "category_objects",
+    "direction_label",
+    "direction_sector",
+    "first_appearance_times",
+    "object_centroid",
+    "object_size_cm",
+    "room_size_m2",
+    "unique_categories",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Question types we generate (VSI-Bench names).
-QUESTION_TYPES: tuple[str, ...] = (
-    "object_counting",
-    "object_size_estimation",
-    "room_size_estimation",
-    "object_abs_distance",
-    "object_rel_distance",
-    "object_rel_direction_easy",
-    "object_rel_direction_medium",
-    "object_rel_direction_hard",
-    "obj_appearance_order",
-    "route_planning",
-)
-#: Task (the paper's seven and route planning; ``--tasks`` names) -> its question types.
+#: Question types we generate, in generation order: the core's :data:`~spatial_r1_eval.questions.QUESTION_TYPE_ORDER`.
+QUESTION_TYPES: tuple[str, ...] = questions.QUESTION_TYPE_ORDER
+#: Task (the paper's seven and route planning; ``--tasks`` names) -> its question types, in generation order
+#: (derived from the core: :func:`~spatial_r1_eval.questions.question_types_of`).
 TASKS: dict[str, tuple[str, ...]] = {
-    "object_counting": ("object_counting",),
-    "object_size_estimation": ("object_size_estimation",),
-    "room_size_estimation": ("room_size_estimation",),
-    "object_abs_distance": ("object_abs_distance",),
-    "object_rel_distance": ("object_rel_distance",),
-    "object_rel_direction": (
-        "object_rel_direction_easy",
-        "object_rel_direction_medium",
-        "object_rel_direction_hard",
-    ),
-    "obj_appearance_order": ("obj_appearance_order",),
-    "route_planning": ("route_planning",),
+    questions.task_of(qt): questions.question_types_of(questions.task_of(qt)) for qt in QUESTION_TYPES
 }
-#: Numerical question types: the core's definition (one vocabulary for generation, tasks and scoring).
-NUMERICAL_TYPES = questions.NUMERICAL
-#: Structural or ill-defined labels that never become question targets.
-STRUCTURAL_LABELS = frozenset(
-    {
-        "wall",
-        "walls",
-        "floor",
-        "ceiling",
-        "object",
-        "objects",
-        "otherstructure",
-        "otherfurniture",
-        "otherprop",
-        "structure",
-        "remove",
-        "unknown",
-        "unlabeled",
-        "unlabelled",
-        "misc",
-        "stuff",
-    }
-)
-VARIANTS = ("paper", "vsibench")
-
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    """Generator settings (defaults = the paper; ``variant="vsibench"`` switches every procedure to VSI-Bench)."""
-
-    variant: str = field(default="paper", metadata={"help": "'paper' (default) or 'vsibench'"})
-    floor_height: float = field(default=0.10, metadata={"help": "floor points: z within this (m) above the minimum"})
-    room_alpha: float = field(default=2.0, metadata={"help": "alpha of the paper's floor alpha shape (1/m)"})
-    vsibench_room_alpha: float = field(default=5.0, metadata={"help": "alpha of VSI-Bench's room alpha shape"})
-    vsibench_room_samples: int = field(default=10_000, metadata={"help": "points sampled for VSI-Bench room size"})
-    min_abs_distance: float = field(default=0.2, metadata={"help": "skip pairs closer than this (m)"})
-    rel_distance_margin: float = field(default=0.15, metadata={"help": "ambiguity margin between distances (m)"})
-    rel_distance_margin_large_room: float = field(default=0.30, metadata={"help": "margin in rooms > large_room"})
-    large_room: float = field(default=40.0, metadata={"help": "room area (m^2) above which the larger margin applies"})
-    rel_distance_min: float = field(default=0.15, metadata={"help": "reject when the closest object is nearer (m)"})
-    direction_min_distance: float = field(default=0.3, metadata={"help": "reject triplets with a pair nearer (m)"})
-    direction_max_distance: float = field(default=5.0, metadata={"help": "reject triplets with a pair farther (m)"})
-    direction_margin_deg: float = field(default=10.0, metadata={"help": "reject angles this close to a boundary"})
-    appearance_min_pixels: int = field(default=100, metadata={"help": "pixels a category needs to count as seen"})
-    appearance_min_gap_s: float = field(default=1.0, metadata={"help": "first appearances at least this far apart"})
-    appearance_label_stride: int = field(
-        default=5, metadata={"help": "read label images at this stride, refined where a category appears"}
-    )
-    max_candidates: int = field(default=40, metadata={"help": "candidates examined per scene and question type"})
-    route_cell: float = field(default=0.05, metadata={"help": "occupancy grid cell of route planning (m)"})
-    route_clearance: float = field(default=0.2, metadata={"help": "free space a route leg keeps around it (m)"})
-    route_walk_margin: float = field(
-        default=0.12, metadata={"help": "reject legs whose grid clearance is this close to route_clearance (m)"}
-    )
-    route_min_leg: float = field(default=0.5, metadata={"help": "reject route legs shorter than this (m)"})
-    route_max_obstacle_bottom: float = field(
-        default=1.5, metadata={"help": "objects starting higher above the floor are no obstacles (m)"}
-    )
-    route_back_deg: float = field(default=135.0, metadata={"help": "a heading change beyond this is 'Turn Back'"})
-    route_margin_deg: float = field(default=15.0, metadata={"help": "reject turns this close to 0 or back_deg"})
-    route_max_turns: int = field(default=3, metadata={"help": "turns per route (1..4)"})
-
-    def __post_init__(self) -> None:
-        if self.variant not in VARIANTS:
-            raise ValueError(f"GeneratorConfig.variant must be one of {VARIANTS}, got {self.variant!r}")
-        for name in ("floor_height", "room_alpha", "vsibench_room_alpha", "direction_max_distance"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"GeneratorConfig.{name} must be > 0, got {getattr(self, name)!r}")
-        if self.appearance_label_stride < 1:
-            stride = self.appearance_label_stride
-            raise ValueError(f"GeneratorConfig.appearance_label_stride must be >= 1, got {stride}")
-        if self.max_candidates < 1 or self.vsibench_room_samples < 4:
-            raise ValueError("GeneratorConfig.max_candidates must be >= 1 and vsibench_room_samples >= 4")
-        margin = self.direction_margin_deg
-        if not 0 <= margin < 45:
-            raise ValueError(f"GeneratorConfig.direction_margin_deg must be in [0, 45), got {margin}")
-        for name in ("route_cell", "route_clearance", "route_min_leg"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"GeneratorConfig.{name} must be > 0, got {getattr(self, name)!r}")
-        if not 0 <= self.route_walk_margin < self.route_clearance:
-            raise ValueError("GeneratorConfig.route_walk_margin must be in [0, route_clearance)")
-        if not 0 <= self.route_margin_deg < min(self.route_back_deg / 2, 180 - self.route_back_deg):
-            raise ValueError(
-                "GeneratorConfig.route_margin_deg must be >= 0 and leave the left/right and back sectors non-empty"
-            )
-        if not 1 <= self.route_max_turns <= 4:
-            raise ValueError(f"GeneratorConfig.route_max_turns must be in 1..4, got {self.route_max_turns}")
 
 
 @dataclass
@@ -176,234 +102,6 @@ class Candidate:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Candidate:
         return cls(d["question_type"], d["question"], d["answer"], list(d.get("choices", [])), dict(d.get("meta", {})))
-
-
-# --------------------------------------------------------------------------------------------- scene summaries
-
-
-def category_counts(scene: Scene) -> dict[str, int]:
-    """Instances per non-structural category (VSI-Bench metadata scenes carry their own ``object_counts``).
-
-    Example:
-        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
-        >>> box = AxisAlignedBox(np.zeros(3), np.ones(3)); obb = OrientedBox(np.full(3, .5), np.ones(3), np.eye(3))
-        >>> objs = [SceneObject(i, lab, lab, box, obb) for i, lab in enumerate(["chair", "chair", "wall", "bed"])]
-        >>> category_counts(Scene("s", objs))
-        {'chair': 2, 'bed': 1}
-    """
-    counts = getattr(scene, "object_counts", None)
-    if counts is None:
-        counts = Counter(o.label for o in scene.objects)
-    return {c: int(n) for c, n in counts.items() if c not in STRUCTURAL_LABELS and n > 0}
-
-
-def category_objects(scene: Scene) -> dict[str, list[SceneObject]]:
-    """Non-structural category -> its instances (first-seen order).
-
-    Example:
-        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
-        >>> box = AxisAlignedBox(np.zeros(3), np.ones(3)); obb = OrientedBox(np.full(3, .5), np.ones(3), np.eye(3))
-        >>> objs = [SceneObject(i, lab, lab, box, obb) for i, lab in enumerate(["sofa", "wall", "bed", "bed"])]
-        >>> {c: [o.object_id for o in objs] for c, objs in category_objects(Scene("s", objs)).items()}
-        {'sofa': [0], 'bed': [2, 3]}
-        >>> unique_categories(Scene("s", objs))
-        ['sofa']
-    """
-    return {c: objs for c, objs in scene.objects_by_label().items() if c not in STRUCTURAL_LABELS}
-
-
-def unique_categories(scene: Scene) -> list[str]:
-    """Categories with exactly one instance (sorted), the targets of size, distance and direction questions."""
-    objs = category_objects(scene)
-    return sorted(c for c, n in category_counts(scene).items() if n == 1 and c in objs)
-
-
-# --------------------------------------------------------------------------------------------- answers
-
-
-def object_size_cm(obj: SceneObject, variant: str = "paper") -> int:
-    """Longest side in cm (integer): of the axis-aligned box (paper) or the minimal oriented box (VSI-Bench).
-
-    Example:
-        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
-        >>> o = SceneObject(0, "bed", "bed", AxisAlignedBox(np.zeros(3), np.array([2.0, 1.4, 0.5])),
-        ...                 OrientedBox(np.zeros(3), np.array([1.95, 1.5, 0.5]), np.eye(3)))
-        >>> object_size_cm(o), object_size_cm(o, "vsibench")
-        (200, 195)
-    """
-    side = np.max(obj.obb.axes_lengths) if variant == "vsibench" else np.max(obj.aabb.size)
-    return int(round(float(side) * 100))
-
-
-def room_size_m2(scene: Scene, config: GeneratorConfig, rng: np.random.Generator | None = None) -> float:
-    """Room floor area (m², unrounded): the metadata's value when known, else computed from the scene points."""
-    if scene.room_size is not None:
-        return float(scene.room_size)
-    if scene.points is None or len(scene.points) < 3:
-        raise ValueError(f"scene {scene.name}: no points to compute the room size from")
-    if config.variant == "vsibench":
-        return room_area_vsibench(
-            scene.points, rng=rng, n_samples=config.vsibench_room_samples, alpha=config.vsibench_room_alpha
-        )
-    return room_area_paper(scene.points, floor_height=config.floor_height, alpha=config.room_alpha)
-
-
-class DistanceCache:
-    """Category-to-category distances of a scene (minimum over instances), computed once per pair.
-
-    ``paper``: exact distance between axis-aligned boxes. ``vsibench``: VSI-Bench's 5 cm grid inside the oriented
-    boxes (:func:`~spatial_r1_eval.generation.geometry.grid_box_distance`).
-    """
-
-    def __init__(self, scene: Scene, variant: str = "paper") -> None:
-        self.groups = category_objects(scene)
-        self.variant = variant
-        self._cache: dict[tuple[str, str], float] = {}
-
-    def __call__(self, a: str, b: str) -> float:
-        key = (a, b) if a <= b else (b, a)
-        if key not in self._cache:
-            ga, gb = self.groups[key[0]], self.groups[key[1]]
-            if self.variant == "vsibench":
-                d = geometry.category_distance([x.obb for x in ga], [y.obb for y in gb], grid=True)
-            else:
-                d = geometry.category_distance([x.aabb for x in ga], [y.aabb for y in gb])
-            self._cache[key] = d
-        return self._cache[key]
-
-
-def direction_sector(angle: float, question_type: str) -> str:
-    """Sector of a CCW angle (degrees, [0, 360)) without any ambiguity rule: hard = quadrants; otherwise left
-    [0, 135), back [135, 225), right [225, 360) (VSI-Bench's medium sectors).
-
-    Example:
-        >>> [direction_sector(100.0, f"object_rel_direction_{level}") for level in ("hard", "medium")]
-        ['back-left', 'left']
-    """
-    if question_type == "object_rel_direction_hard":
-        return ("front-left", "back-left", "back-right", "front-right")[min(int(angle // 90), 3)]
-    if angle < 135:
-        return "left"
-    return "back" if angle < 225 else "right"
-
-
-def direction_label(
-    angle: float, question_type: str, *, variant: str = "paper", margin: float = 10.0, vertex_angles=None
-) -> tuple[str | None, str]:
-    """Answer of a direction question from the CCW angle P→O to P→Q (degrees), or ``(None, reason)``.
-
-    easy: paper = sign of the cross product (left when 0 < angle < 180), rejected within ``margin`` of 0°/180°;
-    VSI-Bench = left [0, 135), right [225, 360), "back" and the ±10° bands around 0/135/225/360 rejected.
-    medium: left [0, 135), back [135, 225), right [225, 360). hard: front-left [0, 90), back-left [90, 180),
-    back-right [180, 270), front-right [270, 360). VSI-Bench also rejects when more than two of the query box's
-    8 corners (``vertex_angles``) fall in another sector than its centre, and for hard only near the upper edge
-    of each quadrant (its rule); the paper variant rejects within ``margin`` of every boundary.
-
-    Example:
-        >>> direction_label(30.0, "object_rel_direction_easy"), direction_label(200.0, "object_rel_direction_easy")
-        (('left', ''), ('right', ''))
-        >>> direction_label(150.0, "object_rel_direction_medium"), direction_label(125.0, "object_rel_direction_hard")
-        (('back', ''), ('back-left', ''))
-        >>> direction_label(178.0, "object_rel_direction_easy")
-        (None, 'near_collinear')
-    """
-    if question_type not in DIRECTION_CHOICES:
-        raise ValueError(f"not a direction question type: {question_type!r}")
-    if variant == "vsibench":
-        if vertex_angles is not None:
-            centre = direction_sector(angle, question_type)
-            if sum(direction_sector(a, question_type) != centre for a in vertex_angles) > 2:
-                return None, "query_box_straddles_sectors"
-        if question_type == "object_rel_direction_hard":
-            if 90 - (angle % 90) < margin:
-                return None, "near_sector_boundary"
-        elif np.min(np.abs(angle - np.array([0.0, 135.0, 225.0, 360.0]))) < margin:
-            return None, "near_sector_boundary"
-        label = direction_sector(angle, question_type)
-        if question_type == "object_rel_direction_easy" and label == "back":
-            return None, "behind"
-        return label, ""
-    if question_type == "object_rel_direction_easy":
-        if min(angle % 180, 180 - angle % 180) < margin:
-            return None, "near_collinear"
-        return ("left" if angle < 180 else "right"), ""
-    bounds = [0.0, 90.0, 180.0, 270.0, 360.0] if question_type.endswith("hard") else [0.0, 135.0, 225.0, 360.0]
-    if np.min(np.abs(angle - np.array(bounds))) < margin:
-        return None, "near_sector_boundary"
-    return direction_sector(angle, question_type), ""
-
-
-def first_appearance_times(
-    scene: Scene, min_pixels: int = 100, categories: Sequence[str] | None = None, stride: int = 1
-) -> dict[str, float]:
-    """Category -> time (s) of the first frame whose label image shows at least ``min_pixels`` of it.
-
-    Label ids map to names through ``scene.label_id_to_category``; a category's pixels are summed over all of
-    its label ids (several raw labels normalise to one category). Structural labels are ignored; only
-    ``categories`` (default: the scene's annotated non-structural categories) are tracked. Frames without
-    label images are skipped.
-
-    Stride rule (``stride`` = s > 1): label images are read at every s-th labelled frame (and the last one);
-    when a sample shows a category not seen yet, the frames between the previous sample and it are read too, in
-    order, and every category takes the time of the first frame read that shows it. A category whose first
-    sighting lasts at least s consecutive labelled frames therefore gets its exact first frame (1/30 s for
-    ScanNet, finer than the video's 1/24 s grid); only a shorter first glimpse can be missed (the category then
-    counts from its next sighting). Each label image is read at most once.
-
-    Args:
-        scene: The scene; its ``frames`` carry ``load_labels`` and ``timestamp`` (s).
-        min_pixels: Pixels a category needs in one frame to count as seen.
-        categories: Category names to track.
-        stride: Read every ``stride``-th label image first (the rule above); 1 reads every one.
-
-    Example:
-        >>> from spatial_r1_eval.generation.scene import Frame
-        >>> seen = np.zeros((4, 4), int); seen[0, :3] = 7; seen[1, :2] = 8  # ids 7 and 8 are both "chair"
-        >>> frames = [Frame(i, i / 30, np.eye(4), np.eye(3), lambda: None, lambda img=img: img)
-        ...           for i, img in enumerate([np.zeros((4, 4), int), seen])]
-        >>> scene = Scene("s", [], frames=frames, label_id_to_category={7: "chair", 8: "chair", 9: "bed"})
-        >>> first_appearance_times(scene, min_pixels=5, categories=["chair", "bed"])  # 3 + 2 pixels in frame 1
-        {'chair': 0.03333333333333333}
-    """
-    if stride < 1:
-        raise ValueError(f"stride must be >= 1, got {stride}")
-    wanted = set(categories if categories is not None else category_objects(scene))
-    id_to_cat = {int(i): c for i, c in scene.label_id_to_category.items() if c in wanted and int(i) >= 0}
-    names = sorted(set(id_to_cat.values()))
-    if not names:
-        return {}
-    lut = np.full(max(id_to_cat) + 1, len(names), dtype=np.int64)  # label id -> position in ``names``
-    for label_id, cat in id_to_cat.items():  # (len(names): untracked)
-        lut[label_id] = names.index(cat)
-    labelled = [f for f in scene.frames if f.load_labels is not None]
-
-    def seen(frame: Frame) -> np.ndarray:
-        labels = np.asarray(frame.load_labels()).ravel()
-        labels = labels[(labels >= 0) & (labels < len(lut))] if labels.min(initial=0) < 0 else labels
-        per_id = np.bincount(labels)[: len(lut)]  # pixels per label id (ids past the table: untracked)
-        per_cat = np.bincount(lut[: len(per_id)], weights=per_id, minlength=len(names) + 1)
-        return np.flatnonzero(per_cat[: len(names)] >= min_pixels)
-
-    times: dict[str, float] = {}
-
-    def record(frame: Frame, found: np.ndarray) -> None:
-        for k in found:
-            times.setdefault(names[k], float(frame.timestamp))
-
-    samples = list(range(0, len(labelled), stride))
-    if labelled and samples[-1] != len(labelled) - 1:
-        samples.append(len(labelled) - 1)
-    previous = -1
-    for pos in samples:
-        found = seen(labelled[pos])
-        if any(names[k] not in times for k in found):
-            for q in range(previous + 1, pos):  # the frames skipped since the last sample, in order
-                record(labelled[q], seen(labelled[q]))
-        record(labelled[pos], found)
-        previous = pos
-        if len(times) == len(names):
-            break
-    return times
 
 
 # --------------------------------------------------------------------------------------------- generators
@@ -520,19 +218,6 @@ def gen_rel_distance(
         meta = {"category": target, "distances": {c: round(float(x), 6) for c, x in zip(choice, d, strict=True)}}
         out.append(Candidate(qt, q, choice[order[0]], choices=shuffled, meta=meta))
     return out
-
-
-def object_centroid(obj: SceneObject, variant: str = "paper") -> np.ndarray:
-    """(3,) centre of an object's box (m): axis-aligned box (paper) or oriented box (``vsibench``).
-
-    Example:
-        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
-        >>> o = SceneObject(0, "bed", "bed", AxisAlignedBox(np.zeros(3), np.array([2.0, 1.0, 0.5])),
-        ...                 OrientedBox(np.array([1.0, 0.4, 0.25]), np.ones(3), np.eye(3)))
-        >>> object_centroid(o).tolist(), object_centroid(o, "vsibench").tolist()
-        ([1.0, 0.5, 0.25], [1.0, 0.4, 0.25])
-    """
-    return np.asarray(obj.obb.centroid if variant == "vsibench" else obj.aabb.centroid, dtype=float)
 
 
 def gen_rel_direction(

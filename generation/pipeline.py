@@ -25,13 +25,14 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from spatial_r1_eval.files import read_json, write_json
-from spatial_r1_eval.generation.filters import FilterConfig, build_report, select
-from spatial_r1_eval.generation.generators import Candidate, GeneratorConfig, generate_scene, resolve_tasks
+from spatial_r1_eval.generation.config import FilterConfig, GeneratorConfig
+from spatial_r1_eval.generation.filters import build_report, select
+from spatial_r1_eval.generation.generators import Candidate, generate_scene, resolve_tasks
 from spatial_r1_eval.generation.video import DEFAULT_VIDEO_SIZE, VIDEO_FPS
 
 logger = logging.getLogger(__name__)
@@ -67,74 +68,84 @@ def _job_key(
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
-def process_scene(
-    scene_dir: str,
-    out_dir: str,
-    tasks: list[str],
-    seed: int,
-    config: dict[str, Any],
-    videos: bool,
-    key: str,
-    video: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One scene's job: load, generate candidates, export its video; result cached in ``.cache/<scene>.json``.
+@dataclass(frozen=True)
+class SceneJob:
+    """One scene's job: what :func:`process_scene` needs (plain, picklable values for the process pool and Ray).
 
-    ``video`` holds the video settings: ``{"size": [w, h] or None (native), "deterministic": bool}``.
+    Attributes:
+        scene_dir: The scene folder (``ROOT/scans/<scene>``).
+        out_dir: The output folder (videos and ``.cache/<scene>.json`` go there).
+        tasks: Task names, in generation order (:func:`~spatial_r1_eval.generation.generators.resolve_tasks`).
+        seed: Seed of every random choice.
+        config: Generator settings.
+        videos: Export the scene's video (scenes with frames only).
+        key: Cache key of the settings (a cached result is reused only under the same key).
+        video_size: Box the video fits in, or ``None`` for the stream's size.
+        deterministic_video: x264 without SIMD kernels (same bytes on any machine).
+    """
+
+    scene_dir: str
+    out_dir: str
+    tasks: tuple[str, ...]
+    seed: int
+    config: GeneratorConfig
+    videos: bool
+    key: str
+    video_size: tuple[int, int] | None = DEFAULT_VIDEO_SIZE
+    deterministic_video: bool = False
+
+
+def process_scene(job: SceneJob) -> dict[str, Any]:
+    """One scene's job: load, generate candidates, export its video; result cached in ``.cache/<scene>.json``.
 
     Bad data never raises: the error (one line) is returned and the scene is skipped by the caller.
     """
-    name = Path(scene_dir).name
-    result: dict[str, Any] = {"key": key, "scene": name}
+    name = Path(job.scene_dir).name
+    result: dict[str, Any] = {"key": job.key, "scene": name}
     try:
         from spatial_r1_eval.generation.scannet_scene import load_scene
 
-        scene = load_scene(scene_dir)
-        cands, rej = generate_scene(scene, tasks, GeneratorConfig(**config), seed)
+        scene = load_scene(job.scene_dir)
+        cands, rej = generate_scene(scene, job.tasks, job.config, job.seed)
         result["candidates"] = [c.to_dict() for c in cands]
         result["rejections"] = [[qt, reason, n] for (qt, reason), n in sorted(rej.items())]
         result["has_frames"] = bool(scene.frames)
         result["video"] = None
-        if videos and scene.frames:
+        if job.videos and scene.frames:
             from spatial_r1_eval.generation.video import export_scene_video
 
-            video = video or {"size": list(DEFAULT_VIDEO_SIZE), "deterministic": False}
-            video_path = Path(out_dir) / "videos" / scene.dataset / f"{name}.mp4"
-            box = tuple(video["size"]) if video["size"] else None
-            info = export_scene_video(scene, video_path, size=box, deterministic=bool(video["deterministic"]))
+            video_path = Path(job.out_dir) / "videos" / scene.dataset / f"{name}.mp4"
+            info = export_scene_video(scene, video_path, size=job.video_size, deterministic=job.deterministic_video)
             result["video"] = f"{scene.dataset}/{name}.mp4"
             result["video_info"] = {"width": info.width, "height": info.height, "fps": info.fps}
     except Exception as e:  # noqa: BLE001 — one scene's bad data is reported and skipped, the others go on
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        return {"key": key, "scene": name, "error": f"{type(e).__name__}: {msg}"}
-    write_json(Path(out_dir) / ".cache" / f"{name}.json", result, indent=None)
+        return {"key": job.key, "scene": name, "error": f"{type(e).__name__}: {msg}"}
+    write_json(Path(job.out_dir) / ".cache" / f"{name}.json", result, indent=None)
     return result
 
 
-def _run_local(jobs: list[tuple], workers: int, progress: bool) -> Iterable[dict[str, Any]]:
+def _run_local(jobs: list[SceneJob], workers: int, progress: bool) -> Iterable[dict[str, Any]]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), desc="generate", unit="scene", disable=not progress)
     try:
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
-                yield process_scene(*job)
+                yield process_scene(job)
                 bar.update()
         else:
             import multiprocessing as mp
 
             with mp.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-                for res in pool.imap_unordered(_star_process, jobs):
+                for res in pool.imap_unordered(process_scene, jobs):
                     yield res
                     bar.update()
     finally:
         bar.close()
 
 
-def _star_process(job: tuple) -> dict[str, Any]:
-    return process_scene(*job)
-
-
-def _run_ray(jobs: list[tuple], address: str, progress: bool) -> Iterable[dict[str, Any]]:
+def _run_ray(jobs: list[SceneJob], address: str, progress: bool) -> Iterable[dict[str, Any]]:
     try:
         import ray
     except ImportError:
@@ -144,7 +155,7 @@ def _run_ray(jobs: list[tuple], address: str, progress: bool) -> Iterable[dict[s
     started_here = not ray.is_initialized()
     ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
     try:
-        remote = ray.remote(_star_process)
+        remote = ray.remote(process_scene)
         pending = [remote.remote(job) for job in jobs]
         with tqdm(total=len(jobs), desc="generate (ray)", unit="scene", disable=not progress) as bar:
             while pending:
@@ -154,6 +165,82 @@ def _run_ray(jobs: list[tuple], address: str, progress: bool) -> Iterable[dict[s
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _choose_scenes(
+    scannet_root: str | os.PathLike[str],
+    scenes: Sequence[str] | None,
+    exclude_scenes: str | os.PathLike[str] | Iterable[str] | None,
+) -> tuple[list[str], list[str]]:
+    """(scenes to process, sorted; the chosen scenes that ``exclude_scenes`` removed)."""
+    available = list_scenes(scannet_root)
+    if scenes:
+        missing = sorted(set(scenes) - set(available))
+        if missing:
+            raise FileNotFoundError(f"{Path(scannet_root) / 'scans'}: no scene folder {missing[0]!r}")
+        chosen = sorted(set(scenes))
+    else:
+        chosen = available
+    if exclude_scenes is None:
+        excluded: set[str] = set()
+    elif isinstance(exclude_scenes, (str, os.PathLike)):
+        excluded = set(read_scene_list(exclude_scenes))
+    else:
+        excluded = set(exclude_scenes)
+    return [s for s in chosen if s not in excluded], sorted(set(chosen) & excluded)
+
+
+def _cached(out: Path, name: str, key: str) -> dict[str, Any] | None:
+    """The cached result of a scene when it was made with the same settings (and its video is still there)."""
+    cache = out / ".cache" / f"{name}.json"
+    if not cache.is_file():
+        return None
+    try:
+        cached = read_json(cache)
+    except ValueError:
+        return None
+    if (
+        isinstance(cached, dict)
+        and cached.get("key") == key
+        and "candidates" in cached
+        and (not cached.get("video") or (out / "videos" / cached["video"]).is_file())  # deleted mp4: redo
+    ):
+        return cached
+    return None
+
+
+def _collect(results: dict[str, dict[str, Any]]) -> tuple[dict[str, list[Candidate]], Counter]:
+    """The candidates of every scene that succeeded (by name) and the rejections summed over scenes."""
+    scene_cands: dict[str, list[Candidate]] = {}
+    rejections: Counter = Counter()
+    for name in sorted(results):
+        r = results[name]
+        if "error" in r:
+            continue
+        scene_cands[name] = [Candidate.from_dict(d) for d in r["candidates"]]
+        for qt, reason, n in r["rejections"]:
+            rejections[(qt, reason)] += int(n)
+    return scene_cands, rejections
+
+
+def _add_video_meta(records: list[dict[str, Any]], results: dict[str, dict[str, Any]]) -> None:
+    """Each record's ``meta`` gets its video's ``video_width``, ``video_height`` and ``video_fps`` (sorted keys)."""
+    for rec in records:
+        info = results[rec["scene_name"]].get("video_info")
+        if info:
+            rec["meta"] = dict(sorted({**rec["meta"], **{f"video_{k}": v for k, v in info.items()}}.items()))
+
+
+def _video_settings(
+    results: dict[str, dict[str, Any]], video_size: tuple[int, int] | None, deterministic: bool
+) -> dict[str, Any]:
+    sizes = Counter(f"{i['width']}x{i['height']}" for r in results.values() if (i := r.get("video_info")))
+    return {
+        "size": "x".join(map(str, video_size)) if video_size else "native",
+        "fps": VIDEO_FPS,
+        "deterministic": bool(deterministic),
+        "sizes": dict(sorted(sizes.items())),
+    }
 
 
 def generate(
@@ -203,69 +290,35 @@ def generate(
         raise ValueError(f"workers must be >= 1, got {workers}")
     if video_size is not None and (len(video_size) != 2 or min(video_size) < 2):
         raise ValueError(f"video_size must be (width, height), both >= 2, or None, got {video_size!r}")
+    video_size = tuple(video_size) if video_size else None
     video = {"size": list(video_size) if video_size else None, "deterministic": bool(deterministic_video)}
-    available = list_scenes(scannet_root)
-    if scenes:
-        missing = sorted(set(scenes) - set(available))
-        if missing:
-            raise FileNotFoundError(f"{Path(scannet_root) / 'scans'}: no scene folder {missing[0]!r}")
-        chosen = sorted(set(scenes))
-    else:
-        chosen = available
-    if exclude_scenes is None:
-        excluded: set[str] = set()
-    elif isinstance(exclude_scenes, (str, os.PathLike)):
-        excluded = set(read_scene_list(exclude_scenes))
-    else:
-        excluded = set(exclude_scenes)
-    excluded_here = sorted(set(chosen) & excluded)
-    chosen = [s for s in chosen if s not in excluded]
+    chosen, excluded_here = _choose_scenes(scannet_root, scenes, exclude_scenes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     key = _job_key(task_list, seed, config, videos, video if videos else None)
     results: dict[str, dict[str, Any]] = {}
     jobs = []
     for name in chosen:
-        cache = out / ".cache" / f"{name}.json"
-        if cache.is_file():
-            try:
-                cached = read_json(cache)
-            except ValueError:
-                cached = None
-            if (
-                isinstance(cached, dict)
-                and cached.get("key") == key
-                and "candidates" in cached
-                and (not cached.get("video") or (out / "videos" / cached["video"]).is_file())  # deleted mp4: redo
-            ):
-                results[name] = cached
-                continue
+        cached = _cached(out, name, key)
+        if cached is not None:
+            results[name] = cached
+            continue
         scene_dir = str(Path(scannet_root) / "scans" / name)
-        jobs.append((scene_dir, str(out), task_list, seed, asdict(config), videos, key, video))
+        jobs.append(
+            SceneJob(scene_dir, str(out), tuple(task_list), seed, config, videos, key, video_size, deterministic_video)
+        )
     if jobs:
         logger.info("%d scenes to process, %d cached", len(jobs), len(results))
     runner = _run_ray(jobs, ray_address, progress) if ray_address else _run_local(jobs, workers, progress)
     for res in runner:
         results[res["scene"]] = res
-    failed = {n: r["error"] for n, r in results.items() if "error" in r}
-    scene_cands: dict[str, list[Candidate]] = {}
-    rejections: Counter = Counter()
-    for name in sorted(results):
-        r = results[name]
-        if "error" in r:
-            continue
-        scene_cands[name] = [Candidate.from_dict(d) for d in r["candidates"]]
-        for qt, reason, n in r["rejections"]:
-            rejections[(qt, reason)] += int(n)
+    scene_cands, rejections = _collect(results)
     records, filter_rej = select(scene_cands, filt)
-    for rec in records:
-        info = results[rec["scene_name"]].get("video_info")
-        if info:
-            rec["meta"] = dict(sorted({**rec["meta"], **{f"video_{k}": v for k, v in info.items()}}.items()))
+    _add_video_meta(records, results)
     rejections.update(filter_rej)
     scene_info = {
         "ok": len(scene_cands),
-        "failed": failed,
+        "failed": {n: r["error"] for n, r in results.items() if "error" in r},
         "excluded": excluded_here,
         "without_frames": sorted(n for n, r in results.items() if "error" not in r and not r.get("has_frames")),
         "videos": videos,
@@ -273,13 +326,7 @@ def generate(
     report = build_report(records, rejections, scene_info)
     report["settings"] = {"tasks": task_list, "seed": seed, "per_scene_cap": per_scene_cap}
     report["settings"].update({"max_per_task": max_per_task, "generator": asdict(config)})
-    sizes = Counter(f"{i['width']}x{i['height']}" for r in results.values() if (i := r.get("video_info")))
-    report["settings"]["video"] = {
-        "size": "x".join(map(str, video_size)) if video_size else "native",
-        "fps": VIDEO_FPS,
-        "deterministic": bool(deterministic_video),
-        "sizes": dict(sorted(sizes.items())),
-    }
+    report["settings"]["video"] = _video_settings(results, video_size, deterministic_video)
     report["files"] = export_all(out, records)
     write_json(out / "report.json", report)
     return report

@@ -35,25 +35,55 @@ def plot_route(scene: Scene, candidate: Any, config: Any, path: str | Path) -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from spatial_r1_eval.generation.generators import category_objects, unique_categories
+    from spatial_r1_eval.generation.ground_truth import category_objects, unique_categories
 
     groups = category_objects(scene)
     names = unique_categories(scene)
     index = {id(o): k for k, o in enumerate(scene.objects)}
     grid = routes.occupancy_grid(scene, [index[id(groups[n][0])] for n in names], config)
-    img = np.where(grid.free, 1.0, 0.25)
-    for mask in grid.footprints.values():
-        img = np.where(mask, 0.6, img)
-    h, w = img.shape
-    x0, y0 = grid.origin - grid.cell / 2
+    h, w = grid.free.shape
     fig, ax = plt.subplots(figsize=(7, 7 * h / max(w, 1) + 0.6), dpi=110)
-    ax.imshow(img, cmap="gray", vmin=0, vmax=1, origin="lower",
-              extent=(x0, x0 + w * grid.cell, y0, y0 + h * grid.cell))  # fmt: skip
+    _draw_floor(ax, grid)
     centres, _ = routes.walkable_legs(scene, config, Counter())
     for n in names:
         poly = routes.footprint_polygon(groups[n][0])
         ax.fill(poly[:, 0], poly[:, 1], fill=False, edgecolor="tab:blue", linewidth=1)
         ax.text(*centres[n], n, fontsize=7, ha="center", va="center", color="tab:blue")
+    _draw_route(ax, candidate, centres)
+    for k, obj in enumerate(scene.objects):  # the other obstacles (repeated categories), in grey
+        if k in grid.footprints and obj.label not in names:
+            ax.text(*obj.obb.centroid[:2], obj.label, fontsize=6, ha="center", va="center", color="dimgray")
+    meta = candidate.meta
+    options = "\n".join(f"  {chr(65 + i)}. {c}" + ("   <- answer" if c == candidate.answer else "")
+                        for i, c in enumerate(candidate.choices))  # fmt: skip
+    ax.set_title(f"{scene.name}: start {meta['start']} (green) facing {meta['facing']} (dashed) -> goal "
+                 f"{meta['waypoints'][-1]} (star)\noptions (canonical order):\n{options}", fontsize=8,
+                 loc="left")  # fmt: skip
+    ax.set_xlabel("x (m, aligned frame)")
+    ax.set_ylabel("y (m)")
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    out = Path(path)
+    with atomic_open(out, "wb") as f:
+        fig.savefig(f, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def _draw_floor(ax: Any, grid: routes.OccupancyGrid) -> None:
+    """The floor plan: free floor white, obstacle footprints grey, outside dark (metres, aligned frame)."""
+    img = np.where(grid.free, 1.0, 0.25)
+    for mask in grid.footprints.values():
+        img = np.where(mask, 0.6, img)
+    h, w = img.shape
+    x0, y0 = grid.origin - grid.cell / 2
+    ax.imshow(img, cmap="gray", vmin=0, vmax=1, origin="lower",
+              extent=(x0, x0 + w * grid.cell, y0, y0 + h * grid.cell))  # fmt: skip
+
+
+def _draw_route(ax: Any, candidate: Any, centres: dict[str, np.ndarray]) -> None:
+    """The route: legs with arrows (red), the start (green dot) and its heading (dashed), each turn's label, the goal
+    (star)."""
     meta = candidate.meta
     pts = np.array([centres[n] for n in [meta["start"], *meta["waypoints"]]])
     ax.plot(pts[:, 0], pts[:, 1], "-", color="tab:red", linewidth=2.5, zorder=3)
@@ -69,23 +99,6 @@ def plot_route(scene: Scene, candidate: Any, config: Any, path: str | Path) -> P
         ax.annotate(f"{k + 1}. {t} ({change:+.0f}°)", xy=p, xytext=(8, 8), textcoords="offset points", fontsize=8,
                     color="black", zorder=6, bbox={"boxstyle": "round", "fc": "yellow", "alpha": 0.85})  # fmt: skip
     ax.plot(*pts[-1], "*", color="tab:red", markersize=14, zorder=5)
-    for k, obj in enumerate(scene.objects):  # the other obstacles (repeated categories), in grey
-        if k in grid.footprints and obj.label not in names:
-            ax.text(*obj.obb.centroid[:2], obj.label, fontsize=6, ha="center", va="center", color="dimgray")
-    options = "\n".join(f"  {chr(65 + i)}. {c}" + ("   <- answer" if c == candidate.answer else "")
-                        for i, c in enumerate(candidate.choices))  # fmt: skip
-    ax.set_title(f"{scene.name}: start {meta['start']} (green) facing {meta['facing']} (dashed) -> goal "
-                 f"{meta['waypoints'][-1]} (star)\noptions (canonical order):\n{options}", fontsize=8,
-                 loc="left")  # fmt: skip
-    ax.set_xlabel("x (m, aligned frame)")
-    ax.set_ylabel("y (m)")
-    ax.set_aspect("equal")
-    fig.tight_layout()
-    out = Path(path)
-    with atomic_open(out, "wb") as f:
-        fig.savefig(f, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

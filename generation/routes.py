@@ -1,7 +1,7 @@
 """Route planning, VSI-Bench's eighth task, generated from scan geometry.
 
 A route starts at a unique object S, facing a unique object F, and visits 1-4 further unique objects (the goal
-last) along straight legs between object centres (:func:`~spatial_r1_eval.generation.generators.object_centroid`).
+last) along straight legs between object centres (:func:`~spatial_r1_eval.generation.ground_truth.object_centroid`).
 Two forms, as in VSI-Bench:
 
 - ``forward``: "1. Go forward until the F 2. [please fill in] 3. Go forward until the W2 ..." (F is the first
@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,155 +55,40 @@ from typing import Any
 import numpy as np
 
 from spatial_r1_eval.generation import geometry
-from spatial_r1_eval.generation.alpha_shape import floor_points
-from spatial_r1_eval.generation.boxes import _convex_hull_2d
-from spatial_r1_eval.generation.scene import Scene, SceneObject
+from spatial_r1_eval.generation.ground_truth import category_objects, object_centroid, unique_categories
+from spatial_r1_eval.generation.route_grid import WALKABLE_LABELS, OccupancyGrid, footprint_polygon, occupancy_grid
+from spatial_r1_eval.generation.scene import Scene
 from spatial_r1_eval.generation.templates import TEMPLATES
+
+__all__ = [
+    "FILL",
+    "FORWARD",
+    "QT",
+    "TURNS",
+    "WALKABLE_LABELS",
+    "Leg",
+    "OccupancyGrid",
+    "answer_shape",
+    "answer_space",
+    "footprint_polygon",
+    "gen_route_planning",
+    "heading_change_deg",
+    "occupancy_grid",
+    "parse_route_question",
+    "route_options",
+    "route_question",
+    "route_turn_changes",
+    "slot_choices",
+    "turn_label",
+    "walkable_legs",
+]
 
 logger = logging.getLogger(__name__)
 
 QT = "route_planning"
 TURNS = ("Turn Back", "Turn Left", "Turn Right")
-#: Labels that are walked on or are the room itself: never obstacles.
-WALKABLE_LABELS = frozenset({"floor", "ceiling", "wall", "walls", "rug", "carpet", "mat", "floor mat", "bath mat"})
 FORWARD = "Go forward until the {}"
 FILL = "[please fill in]"
-
-
-# --------------------------------------------------------------------------------------------- occupancy grid
-
-
-def footprint_polygon(obj: SceneObject) -> np.ndarray:
-    """(k, 2) counter-clockwise floor-plane footprint of an object: the 2-D hull of its oriented box's corners.
-
-    Example:
-        >>> from spatial_r1_eval.generation.scene import AxisAlignedBox, OrientedBox
-        >>> obb = OrientedBox(np.array([1.0, 1.0, 0.5]), np.array([2.0, 1.0, 1.0]), np.eye(3))
-        >>> o = SceneObject(0, "bed", "bed", AxisAlignedBox(np.zeros(3), np.ones(3)), obb)
-        >>> sorted(map(tuple, footprint_polygon(o).tolist()))
-        [(0.0, 0.5), (0.0, 1.5), (2.0, 0.5), (2.0, 1.5)]
-    """
-    return _convex_hull_2d(np.unique(np.round(obj.obb.corners()[:, :2], 9), axis=0))
-
-
-def _inside_convex(xy: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Points (N, 2) inside (or on) a counter-clockwise convex polygon (k >= 3)."""
-    edges = np.roll(poly, -1, axis=0) - poly
-    rel = xy[:, None, :] - poly[None]
-    return np.all(edges[None, :, 0] * rel[..., 1] - edges[None, :, 1] * rel[..., 0] >= -1e-12, axis=1)
-
-
-@dataclass
-class OccupancyGrid:
-    """Floor-plane grid of a scene: cell ``(r, c)`` has its centre at ``origin + (c, r) * cell``.
-
-    Attributes:
-        origin: (2,) centre of cell (0, 0), metres.
-        cell: Cell size (m).
-        free: (H, W) free floor (closed floor-point cells, or under an object).
-        footprints: Object index (in ``scene.objects``) -> (H, W) mask of the cells whose centre lies in its
-            footprint, for every obstacle and route candidate (the part of a leg it excludes at the leg's ends).
-        edge_distance: (H, W) distance (m) from each cell centre to the nearest non-free cell centre.
-        obstacle_distance: Object index -> (H, W) distance (m) to its footprint (with every cell its outline
-            crosses, so thin objects never vanish), for route candidates; key ``-1``: to every other obstacle.
-    """
-
-    origin: np.ndarray
-    cell: float
-    free: np.ndarray
-    footprints: dict[int, np.ndarray]
-    edge_distance: np.ndarray
-    obstacle_distance: dict[int, np.ndarray]
-
-    def cells(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row and column indices of points (N, 2), clipped to the grid."""
-        rc = np.round((np.asarray(xy)[:, :2] - self.origin) / self.cell).astype(int)
-        h, w = self.free.shape
-        return np.clip(rc[:, 1], 0, h - 1), np.clip(rc[:, 0], 0, w - 1)
-
-    def leg_clearance(self, i: int, j: int, a: np.ndarray, b: np.ndarray) -> float:
-        """Smallest distance (m) from the segment a→b, outside the footprints of objects ``i`` and ``j``, to any
-        other obstacle or the edge of the free floor (``inf`` when the whole segment lies in the two footprints)."""
-        n = max(2, math.ceil(float(np.linalg.norm(b - a)) / (self.cell / 2)) + 1)
-        pts = a[None, :2] + np.linspace(0.0, 1.0, n)[:, None] * (b[:2] - a[:2])[None]
-        rows, cols = self.cells(pts)
-        keep = ~(self.footprints[i][rows, cols] | self.footprints[j][rows, cols])
-        if not keep.any():
-            return math.inf
-        rows, cols = rows[keep], cols[keep]
-        dist = self.edge_distance[rows, cols]
-        for k, field_ in self.obstacle_distance.items():
-            if k not in (i, j):
-                dist = np.minimum(dist, field_[rows, cols])
-        return float(dist.min())
-
-
-def occupancy_grid(scene: Scene, candidates: Sequence[int], config: Any) -> OccupancyGrid:
-    """Build the :class:`OccupancyGrid` of ``scene``; ``candidates`` are the object indices routes may visit."""
-    from scipy.ndimage import binary_closing, distance_transform_edt
-    from scipy.spatial import cKDTree
-
-    cell = float(config.route_cell)
-    floor_xy = np.zeros((0, 2))
-    floor_z = None
-    if scene.points is not None and len(scene.points) >= 4:
-        fp = floor_points(scene.points, config.floor_height)
-        floor_xy, floor_z = fp[:, :2], float(np.min(scene.points[:, 2]))
-    polys: dict[int, np.ndarray] = {}
-    for k, obj in enumerate(scene.objects):
-        bottom = float(obj.aabb.min[2]) - (floor_z if floor_z is not None else float(obj.aabb.min[2]))
-        if obj.label in WALKABLE_LABELS or bottom > config.route_max_obstacle_bottom:
-            continue
-        poly = footprint_polygon(obj)
-        if len(poly) >= 3:
-            polys[k] = poly
-    radius = 1  # closing radius (cells): the floor points' spacing
-    if len(floor_xy) >= 4:
-        spacing = float(np.median(cKDTree(floor_xy).query(floor_xy, k=2)[0][:, 1]))
-        radius = max(1, math.ceil(spacing / cell))
-    every = np.concatenate([floor_xy, *polys.values()]) if polys or len(floor_xy) else np.zeros((1, 2))
-    lo = np.floor(every.min(axis=0) / cell) * cell - (radius + 3) * cell
-    hi = np.ceil(every.max(axis=0) / cell) * cell + (radius + 3) * cell
-    w, h = (np.round((hi - lo) / cell).astype(int) + 1).tolist()
-    cx, cy = np.meshgrid(lo[0] + cell * np.arange(w), lo[1] + cell * np.arange(h))
-    if len(floor_xy) >= 4:  # cells holding a floor point, closed over the points' spacing
-        free = np.zeros((h, w), dtype=bool)
-        rc = np.round((floor_xy - lo) / cell).astype(int)
-        free[rc[:, 1], rc[:, 0]] = True
-        yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-        free = binary_closing(free, structure=xx**2 + yy**2 <= radius**2)
-    else:  # no points (VSI-Bench metadata): the whole grid is floor
-        free = np.ones((h, w), dtype=bool)
-        free[[0, -1], :] = free[:, [0, -1]] = False
-    grid = OccupancyGrid(lo, cell, free, {}, np.zeros((h, w)), {})
-    solid: dict[int, np.ndarray] = {}  # footprints with their boundary cells, so thin objects never vanish
-    for k, poly in polys.items():
-        mask = np.zeros((h, w), dtype=bool)
-        c0, r0 = np.floor((poly.min(0) - lo) / cell).astype(int)
-        c1, r1 = np.ceil((poly.max(0) - lo) / cell).astype(int) + 1
-        r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
-        window = np.c_[cx[r0:r1, c0:c1].ravel(), cy[r0:r1, c0:c1].ravel()]
-        mask[r0:r1, c0:c1] = _inside_convex(window, poly).reshape(r1 - r0, c1 - c0)
-        grid.footprints[k] = mask.copy()
-        edges = np.roll(poly, -1, axis=0) - poly
-        for p, e in zip(poly, edges, strict=True):
-            n = max(2, math.ceil(float(np.linalg.norm(e)) / (cell / 4)) + 1)
-            rows, cols = grid.cells(p[None] + np.linspace(0, 1, n)[:, None] * e[None])
-            mask[rows, cols] = True
-        solid[k] = mask
-        free |= mask
-    grid.edge_distance = distance_transform_edt(free) * cell
-    wanted = set(candidates)
-    rest = np.zeros((h, w), dtype=bool)
-    for k, mask in solid.items():
-        if k in wanted:
-            grid.obstacle_distance[k] = distance_transform_edt(~mask) * cell
-        else:
-            rest |= mask
-    grid.obstacle_distance[-1] = distance_transform_edt(~rest) * cell if rest.any() else np.full((h, w), np.inf)
-    for k in wanted - set(grid.footprints):  # a candidate that is no obstacle: empty footprint
-        grid.footprints[k] = np.zeros((h, w), dtype=bool)
-    return grid
 
 
 # --------------------------------------------------------------------------------------------- turns
@@ -382,8 +266,6 @@ def walkable_legs(scene: Scene, config: Any, rej: Any) -> tuple[dict[str, np.nda
     Each unordered pair is examined once; rejected pairs are counted into ``rej`` as ``trivial_leg`` (centres
     closer than ``route_min_leg``), ``leg_blocked`` or ``near_walkability_boundary``.
     """
-    from spatial_r1_eval.generation.generators import category_objects, object_centroid, unique_categories
-
     groups = category_objects(scene)
     names = unique_categories(scene)
     index = {id(o): k for k, o in enumerate(scene.objects)}
@@ -430,30 +312,14 @@ def gen_route_planning(scene: Scene, config: Any, rng: np.random.Generator, rej:
     for _ in range(config.max_candidates if starts else 0):
         n_turns = int(rng.integers(1, config.route_max_turns + 1))
         form = ("forward", "turn")[int(rng.integers(2))]
-        path = [starts[int(rng.integers(len(starts)))]]
-        for _step in range(n_turns + (1 if form == "forward" else 0)):
-            options = [n for n in neighbours[path[-1]] if n not in path]
-            if not options:
-                break
-            path.append(options[int(rng.integers(len(options)))])
+        path = _random_walk(starts, neighbours, n_turns + (1 if form == "forward" else 0), rng)
         if len(path) < n_turns + (2 if form == "forward" else 1):
             rej[(QT, "dead_end")] += 1
             continue
-        facing = path[1]
-        if form == "turn":  # the facing object: first the first turn's label, uniformly among those possible
-            s, w1 = centres[path[0]], centres[path[1]]
-            by_turn: dict[str, list[str]] = {}
-            for n in names:
-                if n not in path and np.linalg.norm(centres[n] - s) >= config.route_min_leg:
-                    change = heading_change_deg(s, centres[n], w1)
-                    lab, _ = turn_label(change, config.route_back_deg, config.route_margin_deg)
-                    by_turn.setdefault(lab or "", []).append(n)
-            turns = sorted(t for t in by_turn if t)
-            if not turns:
-                rej[(QT, "no_facing_object")] += 1
-                continue
-            pool = by_turn[turns[int(rng.integers(len(turns)))]]
-            facing = pool[int(rng.integers(len(pool)))]
+        facing = path[1] if form == "forward" else _draw_facing(path, names, centres, config, rng)
+        if facing is None:
+            rej[(QT, "no_facing_object")] += 1
+            continue
         changes = route_turn_changes([centres[n] for n in path], form, centres[facing])
         labels = [turn_label(c, config.route_back_deg, config.route_margin_deg) for c in changes]
         reason = next((r for lab, r in labels if lab is None), None)
@@ -469,16 +335,55 @@ def gen_route_planning(scene: Scene, config: Any, rng: np.random.Generator, rej:
         drawn.add(key)
         answer = [lab for lab, _ in labels]
         q = route_question(path[0], facing, path[1:], form)
-        meta = {
-            "form": form,
-            "start": path[0],
-            "facing": facing,
-            "waypoints": path[1:],
-            "turn_changes_deg": [round(c, 6) for c in changes],
-            "leg_lengths_m": [round(legs[(a, b)].length, 6) for a, b in zip(path, path[1:], strict=False)],
-            "leg_clearances_m": [
-                round(min(legs[(a, b)].clearance, 99.0), 6) for a, b in zip(path, path[1:], strict=False)
-            ],
-        }
+        meta = _route_meta(form, path, facing, changes, legs)
         out.append(Candidate(QT, q, ", ".join(answer), choices=route_options(answer, form, rng), meta=meta))
     return out
+
+
+def _random_walk(
+    starts: list[str], neighbours: dict[str, list[str]], steps: int, rng: np.random.Generator
+) -> list[str]:
+    """A seeded walk from a random start over up to ``steps`` legs, never revisiting (shorter at a dead end)."""
+    path = [starts[int(rng.integers(len(starts)))]]
+    for _step in range(steps):
+        options = [n for n in neighbours[path[-1]] if n not in path]
+        if not options:
+            break
+        path.append(options[int(rng.integers(len(options)))])
+    return path
+
+
+def _draw_facing(
+    path: list[str], names: list[str], centres: dict[str, np.ndarray], config: Any, rng: np.random.Generator
+) -> str | None:
+    """The facing object of a ``turn`` route: first the first turn's label, uniformly among those possible, then an
+    object giving it; ``None`` when no unused object at least ``route_min_leg`` from the start gives a clear turn."""
+    s, w1 = centres[path[0]], centres[path[1]]
+    by_turn: dict[str, list[str]] = {}
+    for n in names:
+        if n not in path and np.linalg.norm(centres[n] - s) >= config.route_min_leg:
+            change = heading_change_deg(s, centres[n], w1)
+            lab, _ = turn_label(change, config.route_back_deg, config.route_margin_deg)
+            by_turn.setdefault(lab or "", []).append(n)
+    turns = sorted(t for t in by_turn if t)
+    if not turns:
+        return None
+    pool = by_turn[turns[int(rng.integers(len(turns)))]]
+    return pool[int(rng.integers(len(pool)))]
+
+
+def _route_meta(
+    form: str, path: list[str], facing: str, changes: list[float], legs: dict[tuple[str, str], Leg]
+) -> dict[str, Any]:
+    """Provenance of a route question: form, objects, turn angles, leg lengths and clearances."""
+    return {
+        "form": form,
+        "start": path[0],
+        "facing": facing,
+        "waypoints": path[1:],
+        "turn_changes_deg": [round(c, 6) for c in changes],
+        "leg_lengths_m": [round(legs[(a, b)].length, 6) for a, b in zip(path, path[1:], strict=False)],
+        "leg_clearances_m": [
+            round(min(legs[(a, b)].clearance, 99.0), 6) for a, b in zip(path, path[1:], strict=False)
+        ],
+    }

@@ -22,6 +22,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: Structural or ill-defined labels that never become question targets (room structure, "object", "misc", ...).
+#: The synthetic scenes (:mod:`~spatial_r1_eval.generation.synth`) use three of them, ``wall``, ``floor`` and
+#: ``ceiling``, and mark exactly those objects ``structural`` in their answer key.
+STRUCTURAL_LABELS = frozenset(
+    {
+        "wall",
+        "walls",
+        "floor",
+        "ceiling",
+        "object",
+        "objects",
+        "otherstructure",
+        "otherfurniture",
+        "otherprop",
+        "structure",
+        "remove",
+        "unknown",
+        "unlabeled",
+        "unlabelled",
+        "misc",
+        "stuff",
+    }
+)
+
 #: (8, 3) sign pattern of a box's corners, x slowest: ``(-1, -1, -1), (-1, -1, 1), ..., (1, 1, 1)``.
 CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 

@@ -12,29 +12,35 @@ import argparse
 import sys
 from pathlib import Path
 
+#: ``SynthOptions`` field -> its flag, where the flag is not ``--field-name``.
+FLAGS = {"n_points": "--points", "n_frames": "--frames"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``spatial-r1 synth``."""
+    """Options of ``spatial-r1 synth``: the run's, then one per :class:`~spatial_r1_eval.generation.synth.SynthOptions`
+    field (defaults and help from the dataclass)."""
+    from spatial_r1_eval.generation.config_flags import add_dataclass_flags
+    from spatial_r1_eval.generation.synth_catalogue import SynthOptions
+
     parser.add_argument("--out", required=True, type=Path, help="output ScanNet root (scans/<scene>/..., label TSV)")
     parser.add_argument("--scenes", type=int, default=3, help="number of scenes (scene9000_00, scene9001_00, ...)")
     parser.add_argument("--seed", type=int, default=0, help="master seed: same seed -> byte-identical files")
-    parser.add_argument("--points", type=int, default=100_000, help="approximate mesh vertices per scene")
-    parser.add_argument("--frames", type=int, default=300, help=".sens frames per scene (30 fps)")
-    parser.add_argument("--width", type=int, default=640, help="image width (colour, depth, labels)")
-    parser.add_argument("--height", type=int, default=480, help="image height")
-    parser.add_argument("--min-pixels", type=int, default=100, help="pixels for a category to count as seen")
-    parser.add_argument("--invalid-poses", type=int, default=0, help="frames given a -inf pose, as in real ScanNet")
     parser.add_argument("--overwrite", action="store_true", help="rewrite scenes already written with these options")
+    add_dataclass_flags(parser.add_argument_group("scene options (SynthOptions)"), SynthOptions, flags=FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the scenes with a progress bar; prints one line per scene folder and the total."""
+    from dataclasses import asdict
+
     from tqdm import tqdm
 
-    from spatial_r1_eval.generation.synth import write_synthetic_scenes
+    from spatial_r1_eval.generation.config_flags import from_flags
+    from spatial_r1_eval.generation.synth import SynthOptions, write_synthetic_scenes
 
     if args.scenes < 1:
         raise ValueError(f"--scenes must be >= 1, got {args.scenes}")
+    options = from_flags(SynthOptions, args, flags=FLAGS)
     if args.out.exists() and not args.out.is_dir():
         raise NotADirectoryError(f"{args.out}: exists and is not a folder")
     with tqdm(total=args.scenes, desc="synth", unit="scene") as bar:
@@ -44,12 +50,7 @@ def run(args: argparse.Namespace) -> int:
             args.seed,
             progress=lambda name: bar.update(1),
             overwrite=args.overwrite,
-            n_points=args.points,
-            n_frames=args.frames,
-            width=args.width,
-            height=args.height,
-            min_pixels=args.min_pixels,
-            invalid_poses=args.invalid_poses,
+            **asdict(options),
         )
     for d in dirs:
         sys.stdout.write(f"{d}\n")

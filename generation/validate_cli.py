@@ -49,8 +49,8 @@ def _option_text(record: dict[str, Any], letter: str) -> str:
 
 def recompute(record: dict[str, Any], scene: Any, config: Any, cache: dict[str, Any]) -> str | None:
     """The answer of one VSI-Bench question recomputed from its scene's metadata, or ``None`` when not possible."""
-    from spatial_r1_eval.generation import generators as g
     from spatial_r1_eval.generation import geometry
+    from spatial_r1_eval.generation import ground_truth as g
     from spatial_r1_eval.generation.templates import TEMPLATES, parse_question
 
     qt = record.get("question_type")
@@ -95,7 +95,7 @@ def recompute_route(record: dict[str, Any], scene: Any, config: Any) -> str | No
     """The turn sequence ("Turn Left, Turn Back") of a VSI-Bench route question, or ``None`` (module docstring)."""
     import numpy as np
 
-    from spatial_r1_eval.generation import generators as g
+    from spatial_r1_eval.generation import ground_truth as g
     from spatial_r1_eval.generation import routes
 
     parsed = routes.parse_route_question(str(record.get("question", "")))
@@ -160,7 +160,7 @@ def validate(meta_dir: str, questions: str, out: str | None = None, variant: str
     from tqdm import tqdm
 
     from spatial_r1_eval.files import read_jsonl, write_jsonl
-    from spatial_r1_eval.generation.generators import GeneratorConfig
+    from spatial_r1_eval.generation.config import GeneratorConfig
     from spatial_r1_eval.generation.vsibench_meta import load_meta_dir
 
     scenes = load_meta_dir(meta_dir)
@@ -211,13 +211,14 @@ def format_table(stats: dict[str, dict]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``spatial-r1 validate-vsibench``."""
+    """Options of ``spatial-r1 validate-vsibench`` (``--variant``: the generator variant to recompute with)."""
+    from spatial_r1_eval.generation.config import GeneratorConfig
+    from spatial_r1_eval.generation.config_flags import add_dataclass_flags
+
     parser.add_argument("--meta-dir", required=True, help="VSI-Bench meta_info folder (*_meta_info_val.json)")
     parser.add_argument("--questions", required=True, help="VSI-Bench questions (test.jsonl)")
     parser.add_argument("--out", default=None, help="write {id, recomputed} per line here")
-    parser.add_argument(
-        "--variant", default="vsibench", choices=("vsibench", "paper"), help="generator variant to recompute with"
-    )
+    add_dataclass_flags(parser, GeneratorConfig, only=["variant"], defaults={"variant": "vsibench"})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ VSI-Bench "MRA"), six are multiple choice (scored with MAR, exact letter match).
 'object_rel_direction'
 >>> is_numerical("room_size_estimation"), is_multiple_choice("route_planning")
 (True, True)
+>>> question_types_of("object_rel_direction")
+('object_rel_direction_easy', 'object_rel_direction_medium', 'object_rel_direction_hard')
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ MULTIPLE_CHOICE: frozenset[str] = frozenset(
 
 QUESTION_TYPES: frozenset[str] = NUMERICAL | MULTIPLE_CHOICE
 """Every known question type."""
+
+QUESTION_TYPE_ORDER: tuple[str, ...] = (
+    "object_counting",
+    "object_size_estimation",
+    "room_size_estimation",
+    "object_abs_distance",
+    "object_rel_distance",
+    *REL_DIRECTION_SUBTYPES,
+    "obj_appearance_order",
+    "route_planning",
+)
+"""Every question type once, in the paper's order (§2.2, then route planning): the order in which the SR dataset is
+generated, stored and reported (``QUESTION_TYPES`` as a sequence)."""
 
 TASKS: tuple[str, ...] = (
     "obj_appearance_order",
@@ -87,6 +102,50 @@ def task_of(question_type: str) -> str:
     """
     _check(question_type)
     return "object_rel_direction" if question_type in REL_DIRECTION_SUBTYPES else question_type
+
+
+def question_types_of(task: str) -> tuple[str, ...]:
+    """The question types of a table task, in ``QUESTION_TYPE_ORDER`` (the inverse of :func:`task_of`).
+
+    Args:
+        task: a task name (one of ``TASKS``).
+
+    Returns:
+        The task itself as a 1-tuple, or the three ``object_rel_direction_*`` levels for ``object_rel_direction``.
+
+    Raises:
+        ValueError: for an unknown task (the message names it).
+
+    >>> question_types_of("object_counting")
+    ('object_counting',)
+    >>> len(question_types_of("object_rel_direction"))
+    3
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return tuple(qt for qt in QUESTION_TYPE_ORDER if task_of(qt) == task)
+
+
+def _order_key(order: tuple[str, ...], name: str) -> tuple[int, str]:
+    return (order.index(name) if name in order else len(order), name)
+
+
+def type_sort_key(question_type: str) -> tuple[int, str]:
+    """Sort key of question types: ``QUESTION_TYPE_ORDER``, then unknown names alphabetically.
+
+    >>> sorted(["route_planning", "zeta", "object_counting", "alpha"], key=type_sort_key)
+    ['object_counting', 'route_planning', 'alpha', 'zeta']
+    """
+    return _order_key(QUESTION_TYPE_ORDER, question_type)
+
+
+def task_sort_key(task: str) -> tuple[int, str]:
+    """Sort key of table tasks: the column order of ``TASKS``, then unknown names (``mean``, ...) alphabetically.
+
+    >>> sorted(["object_rel_direction", "overall", "obj_appearance_order"], key=task_sort_key)
+    ['obj_appearance_order', 'object_rel_direction', 'overall']
+    """
+    return _order_key(TASKS, task)
 
 
 def is_numerical(question_type: str) -> bool:

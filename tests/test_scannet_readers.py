@@ -214,6 +214,6 @@ def test_aabb_distance_against_sampling(seed):
     pa = a.min + np.stack(np.meshgrid(grid, grid, grid), -1).reshape(-1, 3) * a.size
     pb = b.min + np.stack(np.meshgrid(grid, grid, grid), -1).reshape(-1, 3) * b.size
     sampled = np.sqrt(((pa[:, None] - pb[None]) ** 2).sum(-1)).min()
-    exact = boxes.aabb_distance(a, b)
+    exact = boxes.aabb_distance_between(a, b)
     assert exact <= sampled + 1e-12
     assert sampled - exact <= np.linalg.norm(np.maximum(a.size, b.size)) / 10 + 1e-9

@@ -73,10 +73,10 @@ def format_task_table(rewards: dict[str, dict[str, float]]) -> str:
         task             accuracy  format
         object_counting    0.6000  0.0000
     """
-    from spatial_r1_eval.questions import TASKS
+    from spatial_r1_eval.questions import task_sort_key
 
     names = list(rewards)
-    tasks = sorted({t for r in rewards.values() for t in r}, key=lambda t: (TASKS.index(t) if t in TASKS else 99, t))
+    tasks = sorted({t for r in rewards.values() for t in r}, key=task_sort_key)
     width = max([len("task"), *(len(t) for t in tasks)])
     header = "task".ljust(width) + "".join(f"  {n:>8}" for n in names)
     lines = [header]
@@ -96,11 +96,12 @@ def build_trainer(script_args, grpo_args, callbacks=None):
     """Load model, processor and data of a parsed recipe and build the :class:`VideoGRPOTrainer`."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
+    from spatial_r1_eval.trainer.config import TINY_MODEL
     from spatial_r1_eval.trainer.data import load_sr_train
     from spatial_r1_eval.trainer.rewards import get_reward_funcs
     from spatial_r1_eval.trainer.video_grpo import VideoGRPOTrainer
 
-    if script_args.model_name_or_path == "tiny":
+    if script_args.model_name_or_path == TINY_MODEL:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     model_path = script_args.resolved_model_path(grpo_args.output_dir, seed=grpo_args.seed)
     dataset_path = script_args.resolved_dataset_path(grpo_args.output_dir)
