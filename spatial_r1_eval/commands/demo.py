@@ -23,6 +23,7 @@ import logging
 import os
 import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -171,22 +172,31 @@ def stage_train(out: Path, sr: Path, tiny: Path, steps: int) -> dict:
     return summary
 
 
-def run_demo(
-    out: str | os.PathLike[str],
-    *,
-    scenes: int = 3,
-    frames: int = 300,
-    seed: int = 0,
-    workers: int = 1,
-    limit: int | None = None,
-    train_steps: int = 2,
-) -> dict[str, Path]:
-    """Run every stage into ``out``; returns the main output paths."""
-    if scenes < 1:
-        raise ValueError(f"--scenes must be at least 1, got {scenes}")
-    if train_steps < 1:
-        raise ValueError(f"--train-steps must be at least 1, got {train_steps}")
-    out = Path(out)
+@dataclass(frozen=True)
+class DemoConfig:
+    """The options of ``spatial-r1 demo`` (its flags are derived from these fields)."""
+
+    out: str = field(default="demo_out", metadata={"help": "output folder; re-runs reuse it"})
+    scenes: int = field(default=3, metadata={"help": "synthetic scenes"})
+    frames: int = field(default=300, metadata={"help": "camera frames per scene, 30 fps"})
+    seed: int = field(default=0, metadata={"help": "seed of every stage"})
+    workers: int = field(default=1, metadata={"help": "processes for SR generation"})
+    limit: int | None = field(default=None, metadata={"help": "evaluate only the first N SR questions per model"})
+    train_steps: int = field(default=2, metadata={"help": "GRPO smoke steps"})
+
+    def __post_init__(self) -> None:
+        for name in ("scenes", "frames", "workers", "train_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1 (or left out for every question), got {self.limit}")
+
+
+def run_demo(config: DemoConfig) -> dict[str, Path]:
+    """Run every stage into ``config.out``; returns the main output paths."""
+    scenes, frames, seed, workers = config.scenes, config.frames, config.seed, config.workers
+    limit, train_steps = config.limit, config.train_steps
+    out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     _banner(1, f"synthesising {scenes} ScanNet-format scene(s) -> {out / 'scannet'}")
@@ -206,24 +216,14 @@ def run_demo(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``spatial-r1 demo`` options."""
-    parser.add_argument("--out", default="demo_out", help="output folder (default demo_out); re-runs reuse it")
-    parser.add_argument("--scenes", type=int, default=3, help="synthetic scenes (default 3)")
-    parser.add_argument("--frames", type=int, default=300, help="camera frames per scene, 30 fps (default 300)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every stage (default 0)")
-    parser.add_argument("--workers", type=int, default=1, help="processes for SR generation (default 1)")
-    parser.add_argument("--limit", type=int, help="evaluate only the first N SR questions per model")
-    parser.add_argument("--train-steps", type=int, default=2, help="GRPO smoke steps (default 2)")
+    """``spatial-r1 demo`` options: one flag per :class:`DemoConfig` field."""
+    from spatial_r1_eval.generation.config_flags import add_dataclass_flags
+
+    add_dataclass_flags(parser, DemoConfig)
 
 
 def run(args: argparse.Namespace) -> int:
-    run_demo(
-        args.out,
-        scenes=args.scenes,
-        frames=args.frames,
-        seed=args.seed,
-        workers=args.workers,
-        limit=args.limit,
-        train_steps=args.train_steps,
-    )
+    from spatial_r1_eval.generation.config_flags import from_flags
+
+    run_demo(from_flags(DemoConfig, args))
     return 0
