@@ -51,6 +51,19 @@ def parse_model_args(text: str) -> dict[str, str]:
     return out
 
 
+#: Protocol field -> its name in messages: what must agree between rows ranked together (not the model).
+COMPARABLE: dict[str, str] = {
+    "frames": "frames",
+    "max_pixels": "max_pixels",
+    "min_pixels": "min_pixels",
+    "fps": "fps",
+    "gen_kwargs": "generation settings",
+    "prompt": "prompt",
+    "task_version": "task version",
+    "lmms_eval_version": "lmms-eval version",
+}
+
+
 @dataclass(frozen=True)
 class Protocol:
     """The settings behind one run row (``None`` where the results do not say)."""
@@ -73,8 +86,7 @@ class Protocol:
 
     def comparable(self) -> tuple:
         """What must agree for two rows on the same question set to be compared fairly (not the model)."""
-        return (self.frames, self.max_pixels, self.min_pixels, self.fps, self.gen_kwargs, self.prompt,
-                self.task_version, self.lmms_eval_version)  # fmt: skip
+        return tuple(getattr(self, name) for name in COMPARABLE)
 
     def footnote(self) -> str:
         """One line: the protocol fields that are set."""

@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from spatial_r1_eval.leaderboard.protocol import VSIBENCH_FINGERPRINT, Protocol, read_protocol
+from spatial_r1_eval.leaderboard.protocol import COMPARABLE, VSIBENCH_FINGERPRINT, Protocol, read_protocol
 from spatial_r1_eval.leaderboard.runs import COLUMNS, TaskRun
 
 #: Column -> header text (the paper's Table 1 wording).
@@ -147,13 +147,10 @@ class Leaderboard:
         issues = []
         for group, rows in self.groups().items():
             runs = [r for r in rows if r.protocol is not None]
-            settings = {r.protocol.comparable() for r in runs}
-            if len(settings) > 1:
+            if len({r.protocol.comparable() for r in runs}) > 1:
                 names = ", ".join(r.name for r in runs)
-                issues.append(
-                    f"question set {group}: rows {names} differ in frames / pixels / fps / generation settings / "
-                    "prompt / task version / lmms-eval version (see --protocol)"
-                )
+                differ = [label for f, label in COMPARABLE.items() if len({getattr(r.protocol, f) for r in runs}) > 1]
+                issues.append(f"question set {group}: rows {names} differ in {' / '.join(differ)} (see --protocol)")
         return issues
 
     def delta(self, row: Row, column: str) -> float | None:
