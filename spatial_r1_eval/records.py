@@ -9,6 +9,9 @@
 * :class:`LmmsDocument` — one question as our lmms-eval tasks hand it to lmms-eval (flat strings, the video as an
   absolute path, ``meta`` as JSON text).
 
+The SR record and the document share the seven fields of :class:`Question` (VSI-Bench's row: ``id`` ...
+``ground_truth``) and add their own video and ``meta`` fields.
+
 Converters: :func:`record_to_training_row` (SR record → training row), :func:`record_to_document` (SR or
 VSI-Bench record → lmms-eval document), :func:`training_row_ground_truth` (training row → the record's
 ``ground_truth``). Validators (``ValueError`` naming ``where``, the file and line, and the field):
@@ -43,6 +46,7 @@ __all__ = [
     "DOCUMENT_FIELDS",
     "DOCUMENT_SOURCE_FIELDS",
     "LmmsDocument",
+    "Question",
     "SRRecord",
     "SR_RECORD_FIELDS",
     "TRAINING_ROW_FIELDS",
@@ -58,13 +62,16 @@ __all__ = [
 ]
 
 
-class SRRecord(TypedDict):
-    """One SR question, a line of ``sr.jsonl`` (VSI-Bench-compatible; written by ``spatial-r1 generate``)."""
+class Question(TypedDict):
+    """The fields an SR record and an lmms-eval document share (VSI-Bench's own rows have them too, ``id`` a number
+    and ``options`` null for numerical questions there); a document holds them as text, ``""`` / ``[]`` when the
+    record lacks one."""
 
     id: str
-    """``str``: stable id ``sr-<scene_name>-<question_type>-<10 hex digits of sha1(question)>``."""
+    """``str``: the question's id; SR: ``sr-<scene_name>-<question_type>-<10 hex digits of sha1(question)>``
+    (stable across runs)."""
     dataset: str
-    """``str``: source dataset of the scene and folder of its video (``"scannet"``)."""
+    """``str``: source dataset of the scene and folder of its video (SR: ``"scannet"``)."""
     scene_name: str
     """``str``: the scan, e.g. ``"scene0000_00"``."""
     question_type: str
@@ -77,6 +84,11 @@ class SRRecord(TypedDict):
     """``str``: the answer. Multiple choice: the option letter (``"B"``). Numerical, a positive number as text:
     ``object_counting`` objects, ``object_size_estimation`` centimetres (longest box side),
     ``room_size_estimation`` square metres, ``object_abs_distance`` metres (closest points of the two boxes)."""
+
+
+class SRRecord(Question):
+    """One SR question, a line of ``sr.jsonl`` (VSI-Bench-compatible; written by ``spatial-r1 generate``)."""
+
     video: str
     """``str``: the scene's video relative to the output folder's ``videos/``: ``"<dataset>/<scene_name>.mp4"``
     (24 fps H.264; the file exists only for scenes with frames)."""
@@ -121,24 +133,9 @@ class TrainingRow(TypedDict):
     """``str``: the reasoning prompt (:func:`spatial_r1_eval.prompts.build_reasoning_prompt`) the trainer sends."""
 
 
-class LmmsDocument(TypedDict):
+class LmmsDocument(Question):
     """One question as our lmms-eval tasks load it (``process_docs``; every value a string but ``options``)."""
 
-    id: str
-    """``str``: the record's ``id`` as text."""
-    dataset: str
-    """``str``: the record's ``dataset`` (``""`` when absent)."""
-    scene_name: str
-    """``str``: the record's ``scene_name`` (``""`` when absent)."""
-    question_type: str
-    """``str``: the record's ``question_type``."""
-    question: str
-    """``str``: the record's ``question``."""
-    options: list[str]
-    """``list[str]``: the record's ``options`` as strings (``[]`` when absent or null)."""
-    ground_truth: str
-    """``str``: the record's ``ground_truth`` as text (an option letter, or a number as text; units as in
-    :class:`SRRecord`)."""
     video_path: str
     """``str``: absolute path of the question's video (need not exist for the ``_blind`` tasks)."""
     meta: str
@@ -163,6 +160,15 @@ DOCUMENT_SOURCE_FIELDS: tuple[str, ...] = ("id", "question_type", "question", "g
 _RECORD_TEXT_FIELDS = tuple(f for f in SR_RECORD_FIELDS if SRRecord.__annotations__[f] is str)
 
 
+def _check_present(record: Any, fields: tuple[str, ...], where: str) -> None:
+    """``record`` is a mapping and none of ``fields`` is absent or null (else a one-line ``ValueError``)."""
+    if not isinstance(record, Mapping):
+        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    for name in fields:
+        if record.get(name) is None:
+            raise ValueError(f"{where}: record has no {name!r} field")
+
+
 def validate_sr_record(record: Any, where: str = "record") -> None:
     """Check an SR record as ``spatial-r1 generate`` writes it: every :data:`SR_RECORD_FIELDS` field, typed.
 
@@ -180,11 +186,7 @@ def validate_sr_record(record: Any, where: str = "record") -> None:
         ...
         ValueError: sr.jsonl:3: record has no 'dataset' field
     """
-    if not isinstance(record, Mapping):
-        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    for name in SR_RECORD_FIELDS:
-        if record.get(name) is None:
-            raise ValueError(f"{where}: record has no {name!r} field")
+    _check_present(record, SR_RECORD_FIELDS, where)
     for name in _RECORD_TEXT_FIELDS:
         if not isinstance(record[name], str):
             raise ValueError(f"{where}: field {name!r} must be a string, got {type(record[name]).__name__}")
@@ -222,8 +224,7 @@ def validate_training_row(row: Any, where: str = "row") -> None:
         ...
         ValueError: sr_train.jsonl:2: missing field 'solution'
     """
-    if not isinstance(row, Mapping):
-        raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    _check_present(row, (), where)
     for field in TRAINING_ROW_REQUIRED:
         if row.get(field) in (None, ""):
             raise ValueError(f"{where}: missing field {field!r}")
@@ -253,11 +254,7 @@ def validate_document(record: Any, where: str = "record") -> None:
         ...
         ValueError: test.jsonl:9: record has no 'ground_truth' field
     """
-    if not isinstance(record, Mapping):
-        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    for name in DOCUMENT_SOURCE_FIELDS:
-        if record.get(name) is None:
-            raise ValueError(f"{where}: record has no {name!r} field")
+    _check_present(record, DOCUMENT_SOURCE_FIELDS, where)
     options = record.get("options") or []
     if not isinstance(options, (list, tuple)):
         raise ValueError(f"{where}: field 'options' must be a list, got {type(options).__name__}")
