@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spatial_r1_eval.answers import extract_answer, parse_choice
+from spatial_r1_eval.answers import parse_choice
 from spatial_r1_eval.generation.scene_lists import dataset_of_scene, scene_from_path
 from spatial_r1_eval.generation.templates import DIRECTION_CHOICES, infer_question
 from spatial_r1_eval.questions import QUESTION_TYPES, is_multiple_choice
+from spatial_r1_eval.records import solution_answer
 from spatial_r1_eval.tasks.baselines import option_text
 
 #: format name -> fields every row of that format must have
@@ -162,7 +163,7 @@ def normalise(row: Any, fmt: str, index: int, line: int, source: str, cache: dic
         video = _text(row, "path", where, required=False) or _text(row, "video", where, required=False)
         scene = _text(row, "scene_name", where, required=False) or (scene_from_path(video) if video else None)
         given_type = _text(row, "question_type", where, required=False)
-        truth = extract_answer(_text(row, "solution", where, required=False) or "")
+        truth = solution_answer(_text(row, "solution", where, required=False))
     dataset = _text(row, "dataset", where, required=False) or (dataset_of_scene(scene) if scene else None)
     if cache is None:
         inferred = infer_question(question)

@@ -1,5 +1,6 @@
 """Exports of the SR dataset: ``sr.jsonl`` (VSI-Bench-compatible), ``sr_train.jsonl`` (Spatial-R1 / Video-R1
-training schema with the reasoning prompt) and ``sr.parquet`` (``datasets.load_dataset("parquet", ...)``).
+training schema with the reasoning prompt) and ``sr.parquet`` (``datasets.load_dataset("parquet", ...)``); the
+schemas are :mod:`spatial_r1_eval.records` (``docs/records.md``).
 
 All writes are atomic and deterministic (same records -> same bytes).
 """
@@ -11,38 +12,10 @@ import os
 from typing import Any
 
 from spatial_r1_eval.files import atomic_open, write_jsonl
-from spatial_r1_eval.questions import problem_type
+from spatial_r1_eval.records import SR_RECORD_FIELDS, record_to_training_row, validate_sr_record
 
-PARQUET_COLUMNS = ("id", "dataset", "scene_name", "question_type", "question", "options", "ground_truth", "video")
-
-
-def train_record(record: dict[str, Any], problem_id: int) -> dict[str, Any]:
-    """The Spatial-R1 / Video-R1 training row of an SR record (``path`` relative to the output folder).
-
-    Example:
-        >>> rec = {"id": "x", "scene_name": "s", "question_type": "object_counting", "options": [],
-        ...        "question": "How many chair(s) are in this room?", "ground_truth": "3", "video": "scannet/s.mp4"}
-        >>> row = train_record(rec, 7)
-        >>> row["problem_id"], row["problem_type"], row["solution"], row["path"]
-        (7, 'numerical', '<answer>3</answer>', 'videos/scannet/s.mp4')
-    """
-    from spatial_r1_eval.prompts import build_reasoning_prompt
-
-    qt = record["question_type"]
-    return {
-        "problem_id": problem_id,
-        "problem": record["question"],
-        "data_type": "video",
-        "problem_type": problem_type(qt),
-        "options": list(record.get("options") or []),
-        "process": "",
-        "solution": f"<answer>{record['ground_truth']}</answer>",
-        "path": f"videos/{record['video']}",
-        "data_source": "SR",
-        "question_type": qt,
-        "id": record["id"],
-        "prompt": build_reasoning_prompt(record),
-    }
+#: The scalar and list columns of ``sr.parquet``: the SR record's fields but ``meta`` (JSON text, written after them).
+PARQUET_COLUMNS: tuple[str, ...] = tuple(f for f in SR_RECORD_FIELDS if f != "meta")
 
 
 def write_parquet(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
@@ -62,9 +35,15 @@ def write_parquet(path: str | os.PathLike[str], records: list[dict[str, Any]]) -
 
 
 def export_all(out_dir: str | os.PathLike[str], records: list[dict[str, Any]]) -> dict[str, int]:
-    """Write ``sr.jsonl``, ``sr_train.jsonl`` and ``sr.parquet`` into ``out_dir``; returns row counts."""
+    """Write ``sr.jsonl``, ``sr_train.jsonl`` and ``sr.parquet`` into ``out_dir``; returns row counts.
+
+    Every record is checked against the SR record schema first (:func:`~spatial_r1_eval.records.validate_sr_record`),
+    so that a record that breaks it stops the export before any file is written.
+    """
+    for i, record in enumerate(records):
+        validate_sr_record(record, f"sr.jsonl record {i + 1}")
     out = os.fspath(out_dir)
     n = write_jsonl(os.path.join(out, "sr.jsonl"), records)
-    write_jsonl(os.path.join(out, "sr_train.jsonl"), (train_record(r, i) for i, r in enumerate(records)))
+    write_jsonl(os.path.join(out, "sr_train.jsonl"), (record_to_training_row(r, i) for i, r in enumerate(records)))
     write_parquet(os.path.join(out, "sr.parquet"), records)
     return {"sr.jsonl": n, "sr_train.jsonl": n, "sr.parquet": n}

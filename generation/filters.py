@@ -29,6 +29,7 @@ import numpy as np
 from spatial_r1_eval.generation.config import FilterConfig
 from spatial_r1_eval.generation.generators import Candidate
 from spatial_r1_eval.questions import NUMERICAL, QUESTION_TYPE_ORDER, type_sort_key
+from spatial_r1_eval.records import SRRecord
 
 LETTERS = "ABCDEFGH"
 
@@ -57,8 +58,9 @@ def _is_positive(c: Candidate) -> bool:
 
 def select(
     scene_candidates: Mapping[str, Iterable[Candidate]], config: FilterConfig, dataset: str = "scannet"
-) -> tuple[list[dict[str, Any]], Counter]:
-    """Filter, cap and letter-balance the candidates of all scenes into VSI-Bench-compatible records.
+) -> tuple[list[SRRecord], Counter]:
+    """Filter, cap and letter-balance the candidates of all scenes into SR records (VSI-Bench-compatible;
+    :class:`~spatial_r1_eval.records.SRRecord`).
 
     Args:
         scene_candidates: scene name -> its candidates (any order; scenes are processed sorted by name).
@@ -97,7 +99,7 @@ def select(
                 rej[(qt, "per_scene_cap")] += len(cands) - config.per_scene_cap
                 cands = [cands[i] for i in pick]
             kept[qt].extend((scene, c) for c in cands)
-    records = []
+    records: list[SRRecord] = []
     for qt in sorted(kept, key=type_sort_key):
         items = kept[qt]
         if qt in _BALANCED:
@@ -146,7 +148,7 @@ def _balance_answers(
     return [it for i, it in enumerate(items) if i in keep]
 
 
-def _record(scene: str, c: Candidate, dataset: str, rng: np.random.Generator, counts: Counter) -> dict[str, Any]:
+def _record(scene: str, c: Candidate, dataset: str, rng: np.random.Generator, counts: Counter) -> SRRecord:
     options: list[str] = []
     truth = c.answer
     if c.choices:
@@ -167,17 +169,17 @@ def _record(scene: str, c: Candidate, dataset: str, rng: np.random.Generator, co
     if c.choices:
         meta["answer_text"] = c.answer
     meta = json.loads(json.dumps(meta, sort_keys=True))  # same bytes whether fresh or read back from the cache
-    return {
-        "id": record_id(scene, c.question_type, c.question),
-        "dataset": dataset,
-        "scene_name": scene,
-        "question_type": c.question_type,
-        "question": c.question,
-        "options": options,
-        "ground_truth": truth,
-        "video": f"{dataset}/{scene}.mp4",
-        "meta": meta,
-    }
+    return SRRecord(
+        id=record_id(scene, c.question_type, c.question),
+        dataset=dataset,
+        scene_name=scene,
+        question_type=c.question_type,
+        question=c.question,
+        options=options,
+        ground_truth=truth,
+        video=f"{dataset}/{scene}.mp4",
+        meta=meta,
+    )
 
 
 def build_report(

@@ -10,7 +10,7 @@ A results file can hold several tasks; every VSI-Bench-style task in it (the bui
 Per-task scores come from the metrics in the results JSON (the built-in ``vsibench`` metric names, values
 0-1). Per-question scores come from the sample logs: each logged sample holds the dict that the task's
 ``process_results`` returned (the document with ``question_type`` and its score field), and are aggregated
-with :func:`spatial_r1_eval.aggregation.aggregate` -- never re-scored here.
+with :func:`spatial_r1_eval.aggregation.table_scores` -- never re-scored here.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from spatial_r1_eval.aggregation import table_scores
 from spatial_r1_eval.files import read_json, read_jsonl
 from spatial_r1_eval.questions import METRIC_NAMES, TASKS
 
@@ -195,17 +196,6 @@ def read_samples(path: str | os.PathLike[str]) -> Samples:
     return Samples(tuple(ids), tuple(types), np.asarray(scores, dtype=np.float64), path)
 
 
-def aggregate_samples(samples: Samples) -> dict[str, float | None]:
-    """Column -> score in [0, 1] from per-question scores, via :func:`spatial_r1_eval.aggregation.aggregate`.
-
-    Columns without questions are ``None``.
-    """
-    from spatial_r1_eval.aggregation import aggregate
-
-    agg = aggregate(list(samples.question_types), samples.scores)
-    return {c: (float(agg[c]) if c in agg and agg[c] is not None else None) for c in COLUMNS}
-
-
 def _model_name(results: dict[str, Any], results_path: Path) -> str:
     name = results.get("model_name_sanitized") or ""
     if not name:
@@ -270,7 +260,7 @@ def _reconcile(run: TaskRun) -> None:
     """
     if run.samples is None:
         return
-    from_samples = aggregate_samples(run.samples)
+    from_samples = table_scores(run.samples.question_types, run.samples.scores)
     for column in COLUMNS:
         reported = run.scores[column]
         recomputed = from_samples[column]

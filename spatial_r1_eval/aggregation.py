@@ -7,7 +7,9 @@ Rules (VSI-Bench's, made to work on any subset):
   subtypes that are present (VSI-Bench divides by 3 and needs all three);
 * ``overall``: the unweighted mean of the task scores present.
 
-Values are in 0…1 (tables multiply by 100). Keys follow ``questions.TASKS`` order, then ``overall``.
+Values are in 0…1 (tables multiply by 100). Keys follow ``questions.TASKS`` order, then ``overall``;
+:func:`table_scores` gives every one of those columns (``None`` where a subset has no question), for the lmms-eval
+tasks' aggregation and the leaderboard's recomputation from sample logs alike.
 
 >>> aggregate(["object_counting", "object_counting", "route_planning"], [1.0, 0.5, 0.0])
 {'object_counting': 0.75, 'route_planning': 0.0, 'overall': 0.375}
@@ -22,7 +24,7 @@ import numpy as np
 
 from spatial_r1_eval.questions import QUESTION_TYPES, REL_DIRECTION_SUBTYPES, TASKS, task_of
 
-__all__ = ["aggregate", "question_type_means"]
+__all__ = ["aggregate", "question_type_means", "table_scores"]
 
 
 def question_type_means(question_types: Sequence[str], scores: Any) -> dict[str, float]:
@@ -88,4 +90,33 @@ def aggregate(question_types: Sequence[str], scores: Any, *, include_subtypes: b
     if include_subtypes:
         out.update({qt: per_type[qt] for qt in REL_DIRECTION_SUBTYPES if qt in per_type})
     out["overall"] = float(np.mean([out[task] for task in TASKS if task in out]))
+    return out
+
+
+def table_scores(question_types: Sequence[str], scores: Any, *, digits: int | None = None) -> dict[str, float | None]:
+    """Every table column — ``questions.TASKS``, then ``overall`` — and its score over any subset of questions.
+
+    Args:
+        question_types: one question type per scored question.
+        scores: one score per question.
+        digits: round each score to this many decimals (lmms-eval's built-in ``vsibench`` reports 6); ``None``
+            keeps full precision.
+
+    Returns:
+        ``{column: score}`` for all nine columns, ``None`` for a task without questions (all ``None`` for none).
+
+    Raises:
+        ValueError: as ``question_type_means``.
+
+    >>> s = table_scores(["object_counting", "object_counting", "route_planning"], [1.0, 0.5, 0.0])
+    >>> s["object_counting"], s["route_planning"], s["object_abs_distance"], s["overall"], len(s)
+    (0.75, 0.0, None, 0.375, 9)
+    >>> table_scores(["room_size_estimation"], [2 / 3], digits=6)["room_size_estimation"]
+    0.666667
+    """
+    agg = aggregate(question_types, scores)
+    out: dict[str, float | None] = {}
+    for column in (*TASKS, "overall"):
+        value = agg.get(column)
+        out[column] = None if value is None else float(value) if digits is None else round(float(value), digits)
     return out

@@ -1,7 +1,7 @@
 """Per-record scoring: one function used by the lmms-eval tasks, the GRPO rewards and the leaderboard.
 
-A record is a VSI-Bench / SR question (DESIGN.md "Records"): ``question_type``, ``ground_truth`` and,
-for multiple choice, ``options``. The prediction is a raw model completion.
+A record is a VSI-Bench / SR question (:class:`spatial_r1_eval.records.SRRecord`, ``docs/records.md``):
+``question_type``, ``ground_truth`` and, for multiple choice, ``options``. The prediction is a raw model completion.
 
 * numerical types: ``nar(parse_number(extract_answer(prediction)), float(ground_truth))``; no number → 0.0;
 * multiple choice: ``mar(parse_choice(extract_answer(prediction), options), ground_truth)``; no letter → 0.0;

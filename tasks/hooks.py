@@ -23,7 +23,6 @@ made-up 0, and every subset (``--limit``, one question type) aggregates without 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 
 from spatial_r1_eval.files import read_jsonl, resolve_inside
 from spatial_r1_eval.questions import METRIC_NAMES
+from spatial_r1_eval.records import DOCUMENT_FIELDS, record_to_document
 
 logger = logging.getLogger(__name__)
 
@@ -48,63 +48,17 @@ VSIBENCH_HUB_ID = "nyu-visionx/VSI-Bench"
 FORMAT_METRIC = "format_reward"
 """Extra metric of the reasoning tasks: share of completions in the ``<think>…</think><answer>…</answer>`` format."""
 
-#: Fields every loaded question document carries (``video_path`` absolute, ``meta`` JSON text).
-DOC_FIELDS: tuple[str, ...] = (
-    "id",
-    "dataset",
-    "scene_name",
-    "question_type",
-    "question",
-    "options",
-    "ground_truth",
-    "video_path",
-    "meta",
-)
+#: Fields every loaded question document carries (``video_path`` absolute, ``meta`` JSON text):
+#: :class:`spatial_r1_eval.records.LmmsDocument`.
+DOC_FIELDS: tuple[str, ...] = DOCUMENT_FIELDS
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # data loading
 # ---------------------------------------------------------------------------------------------------------------
 
-
-def normalise_record(record: Mapping[str, Any], video_path: str | os.PathLike[str], where: str) -> dict[str, Any]:
-    """One question as an lmms-eval document with the fields in :data:`DOC_FIELDS`.
-
-    Args:
-        record: A VSI-Bench / SR record (``id``, ``dataset``, ``scene_name``, ``question_type``, ``question``,
-            ``options`` (list or null), ``ground_truth``, optional ``meta``).
-        video_path: Where the record's video is (need not exist: blind tasks never read it).
-        where: File and line for error messages.
-
-    Returns:
-        A flat dict: ``id``/``ground_truth`` as strings, ``options`` a list, ``meta`` JSON text (kept, not dropped).
-
-    Raises:
-        ValueError: a required field is missing (naming ``where`` and the field).
-
-    >>> d = normalise_record({"id": 3, "dataset": "scannet", "scene_name": "s", "question_type": "object_counting",
-    ...                       "question": "How many chair(s)?", "options": None, "ground_truth": 4}, "/v/s.mp4", "x:1")
-    >>> d["id"], d["options"], d["ground_truth"], d["meta"]
-    ('3', [], '4', '{}')
-    """
-    for name in ("id", "question_type", "question", "ground_truth"):
-        if record.get(name) is None:
-            raise ValueError(f"{where}: record has no {name!r} field")
-    options = record.get("options") or []
-    if not isinstance(options, (list, tuple)):
-        raise ValueError(f"{where}: field 'options' must be a list, got {type(options).__name__}")
-    meta = record.get("meta") or {}
-    return {
-        "id": str(record["id"]),
-        "dataset": str(record.get("dataset") or ""),
-        "scene_name": str(record.get("scene_name") or ""),
-        "question_type": str(record["question_type"]),
-        "question": str(record["question"]),
-        "options": [str(o) for o in options],
-        "ground_truth": str(record["ground_truth"]),
-        "video_path": str(video_path),
-        "meta": meta if isinstance(meta, str) else json.dumps(meta, sort_keys=True, ensure_ascii=False),
-    }
+#: One question as an lmms-eval document (the name the task code and its tests use).
+normalise_record = record_to_document
 
 
 def _env_dir(name: str, what: str) -> Path:
@@ -124,7 +78,7 @@ def load_sr_docs(sr_dir: str | os.PathLike[str] | None = None) -> list[dict[str,
         sr_dir: The folder; default ``$SPATIAL_R1_SR_DIR``.
 
     Returns:
-        Documents (see :func:`normalise_record`) in file order.
+        Documents (see :func:`~spatial_r1_eval.records.record_to_document`) in file order.
 
     Raises:
         ValueError: ``$SPATIAL_R1_SR_DIR`` unset, a bad record, or a video path escaping ``videos/``.
@@ -139,7 +93,7 @@ def load_sr_docs(sr_dir: str | os.PathLike[str] | None = None) -> list[dict[str,
         where = f"{path}:{lineno}"
         if not record.get("video"):
             raise ValueError(f"{where}: record has no 'video' field")
-        docs.append(normalise_record(record, resolve_inside(root / "videos", str(record["video"])), where))
+        docs.append(record_to_document(record, resolve_inside(root / "videos", str(record["video"])), where))
     if not docs:
         raise ValueError(f"{path}: no questions in it")
     return docs
@@ -176,7 +130,7 @@ def load_vsibench_docs(vsibench_dir: str | os.PathLike[str] | None = None) -> li
             in ``$HF_HOME/vsibench`` (where the built-in ``vsibench`` task puts them).
 
     Returns:
-        Documents (see :func:`normalise_record`) in table order.
+        Documents (see :func:`~spatial_r1_eval.records.record_to_document`) in table order.
     """
     if vsibench_dir is None and os.environ.get(VSIBENCH_DIR_ENV, "").strip():
         vsibench_dir = _env_dir(VSIBENCH_DIR_ENV, "a VSI-Bench folder with test.jsonl and <dataset>/<scene>.mp4")
@@ -198,7 +152,7 @@ def load_vsibench_docs(vsibench_dir: str | os.PathLike[str] | None = None) -> li
             if not row.get(name):
                 raise ValueError(f"{where}: record has no {name!r} field")
         video = resolve_inside(video_root, f"{row['dataset']}/{row['scene_name']}.mp4")
-        docs.append(normalise_record(row, video, where))
+        docs.append(record_to_document(row, video, where))
     if not docs:
         raise ValueError(f"{source}: no questions in it")
     return docs
@@ -412,16 +366,17 @@ def r1_process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[s
 
 
 def aggregate_samples(samples: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
-    """Table task (and ``overall``) -> score in [0, 1] over any subset of questions; absent tasks -> ``None``.
+    """Table task (and ``overall``) -> score in [0, 1] over any subset of the logged samples; absent tasks -> ``None``.
+
+    The scores of :func:`spatial_r1_eval.aggregation.table_scores`, rounded to 6 digits like the built-in ``vsibench``.
 
     >>> s = [{"question_type": "object_counting", "score": 1.0}, {"question_type": "object_counting", "score": 0.5}]
     >>> aggregate_samples(s)["object_counting"], aggregate_samples(s)["route_planning"]
     (0.75, None)
     """
-    from spatial_r1_eval.aggregation import aggregate
+    from spatial_r1_eval.aggregation import table_scores
 
-    agg = aggregate([s["question_type"] for s in samples], [float(s["score"]) for s in samples]) if samples else {}
-    return {task: (None if agg.get(task) is None else round(float(agg[task]), 6)) for task in METRIC_NAMES}
+    return table_scores([s["question_type"] for s in samples], [float(s["score"]) for s in samples], digits=6)
 
 
 def aggregate_overall(results: Sequence[Mapping[str, Any]]) -> float | None:

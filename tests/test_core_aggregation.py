@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from spatial_r1_eval import questions
-from spatial_r1_eval.aggregation import aggregate, question_type_means
+from spatial_r1_eval.aggregation import aggregate, question_type_means, table_scores
 
 vsb = pytest.importorskip("lmms_eval.tasks.vsibench.utils", reason="lmms-eval (the reference) is not installed")
 
@@ -76,6 +76,27 @@ def test_aggregate_equals_pandas_reference_on_random_subsets(seed: int) -> None:
     ours = aggregate(types, scores)
     assert ours == pytest.approx(_pandas_reference(types, scores), rel=1e-12, abs=1e-15)
     assert all(0.0 <= v <= 1.0 for v in ours.values())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_table_scores_give_every_column_on_random_subsets(seed: int) -> None:
+    """All nine columns, ``None`` for an absent task, as the lmms-eval tasks and the leaderboard report them."""
+    from spatial_r1_eval.tasks.hooks import aggregate_samples
+
+    rng = np.random.default_rng(200 + seed)
+    present = rng.choice(ALL_TYPES, size=int(rng.integers(1, 5)), replace=False).tolist()
+    types = [present[k] for k in rng.integers(0, len(present), int(rng.integers(1, 200)))]
+    scores = _random_scores(types, rng) / 3  # not round numbers
+    ref = _pandas_reference(types, scores)
+    full = table_scores(types, scores)
+    assert list(full) == [*questions.TASKS, "overall"]
+    assert {k: v for k, v in full.items() if v is not None} == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    assert [k for k, v in full.items() if v is None] == [t for t in questions.TASKS if t not in ref]
+    rounded = table_scores(types, scores, digits=6)
+    assert rounded == {k: (None if v is None else round(v, 6)) for k, v in full.items()}
+    samples = [{"question_type": qt, "score": float(x)} for qt, x in zip(types, scores, strict=True)]
+    assert aggregate_samples(samples) == rounded  # the lmms-eval tasks' aggregation (6 digits, like the built-in)
+    assert table_scores([], []) == dict.fromkeys(full) == aggregate_samples([])
 
 
 def test_rel_direction_is_unweighted_over_subtypes() -> None:

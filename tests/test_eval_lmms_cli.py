@@ -1,8 +1,8 @@
 """End to end through the real ``lmms-eval`` CLI: our tasks, our chance models, the tiny Qwen2.5-VL on CPU.
 
-Two SR folders: ``sr_dir`` is written here by hand (records in the DESIGN.md schema + real H.264 mp4s written with
-PyAV) so that the chance models' exact answers are known; ``synthetic_sr`` (conftest) is made by the real pipeline
-(synthetic ScanNet-layout scenes → ``generate``), as a user's data would be.
+Two SR folders: ``sr_dir`` is written here by hand (records in the SR record schema of docs/records.md + real H.264
+mp4s written with PyAV) so that the chance models' exact answers are known; ``synthetic_sr`` (conftest) is made by the
+real pipeline (synthetic ScanNet-layout scenes → ``generate``), as a user's data would be.
 """
 
 from __future__ import annotations

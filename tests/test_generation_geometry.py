@@ -199,7 +199,8 @@ def test_rel_distance_never_asks_the_same_question_twice(seed):
 
 @pytest.mark.parametrize(("gap", "kept"), [(0.17, False), (0.199, False), (0.21, True), (0.26, True)])
 def test_abs_distance_skips_pairs_closer_than_0_2_m(gap, kept):
-    """DESIGN.md: pairs closer than 0.2 m are skipped (on the exact distance, not on the rounded answer)."""
+    """Pairs closer than 0.2 m are skipped, on the exact distance, not on the rounded answer (README "Generating the
+    SR dataset", task definitions)."""
     from collections import Counter
 
     from spatial_r1_eval.generation.generators import GeneratorConfig, gen_abs_distance

@@ -50,6 +50,12 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
             "spatial_r1_eval.scoring -> spatial_r1_eval.tasks.hooks",
         ),
         (
+            "spatial_r1_eval.records",
+            "from spatial_r1_eval.trainer import data",
+            "The scoring core imports nothing of ours above it BROKEN",
+            "spatial_r1_eval.records -> spatial_r1_eval.trainer.data",
+        ),
+        (
             "spatial_r1_eval.generation.filters",
             "from spatial_r1_eval.trainer import rewards",
             "Layers: commands > audit > trainer",

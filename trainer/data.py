@@ -1,8 +1,8 @@
 """Training data: ``sr_train.jsonl`` (the generator's Spatial-R1 / Video-R1 export) as conversational GRPO rows.
 
 Each line of ``sr_train.jsonl`` has ``problem_id, problem, data_type: "video", problem_type, options,
-solution: "<answer>X</answer>", path, data_source, question_type`` (DESIGN.md "Records"); ``path`` is relative to
-the folder of the JSONL file and may not leave it. Each row becomes::
+solution: "<answer>X</answer>", path, data_source, question_type`` (:class:`spatial_r1_eval.records.TrainingRow`,
+``docs/records.md``); ``path`` is relative to the folder of the JSONL file and may not leave it. Each row becomes::
 
     {"prompt": [{"role": "user", "content": <reasoning prompt>}],   # spatial_r1_eval.prompts
      "video": "/abs/path/videos/scannet/<scene>.mp4",
@@ -24,29 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from spatial_r1_eval.files import read_jsonl, resolve_inside
+from spatial_r1_eval.records import TRAINING_ROW_REQUIRED, training_row_ground_truth, validate_training_row
 
 logger = logging.getLogger(__name__)
 
-#: Fields every training row must have.
-REQUIRED_FIELDS = ("problem", "problem_type", "solution", "path", "question_type")
+#: Fields every training row must have (non-empty): :data:`spatial_r1_eval.records.TRAINING_ROW_REQUIRED`.
+REQUIRED_FIELDS = TRAINING_ROW_REQUIRED
 #: Columns kept from the JSONL next to the ones built here (present ones only).
 PASSTHROUGH_FIELDS = ("problem_id", "problem", "problem_type", "data_source", "data_type", "solution")
-
-
-def _ground_truth(row: dict[str, Any]) -> str:
-    """The answer of a training row: ``ground_truth`` when present, else the content of ``solution``'s tags.
-
-    Example:
-        >>> _ground_truth({"solution": "<answer>B</answer>"})
-        'B'
-        >>> _ground_truth({"ground_truth": "42", "solution": "<answer>42</answer>"})
-        '42'
-    """
-    from spatial_r1_eval.answers import extract_answer
-
-    if row.get("ground_truth") not in (None, ""):
-        return str(row["ground_truth"])
-    return str(extract_answer(str(row["solution"]))).strip()
 
 
 def training_row(row: dict[str, Any], data_root: str | os.PathLike[str], *, where: str = "row") -> dict[str, Any]:
@@ -58,19 +43,14 @@ def training_row(row: dict[str, Any], data_root: str | os.PathLike[str], *, wher
         where: Location used in error messages (``file:line``).
 
     Raises:
-        ValueError: A required field is missing, ``data_type`` is not video, or ``path`` escapes ``data_root``.
+        ValueError: A required field is missing, ``data_type`` is not video
+            (:func:`~spatial_r1_eval.records.validate_training_row`), or ``path`` escapes ``data_root``.
         FileNotFoundError: The video file does not exist.
     """
     from spatial_r1_eval.prompts import build_reasoning_prompt
 
-    for field in REQUIRED_FIELDS:
-        if row.get(field) in (None, ""):
-            raise ValueError(f"{where}: missing field {field!r}")
-    if row.get("data_type", "video") != "video":
-        raise ValueError(f"{where}: data_type must be 'video', got {row.get('data_type')!r}")
+    validate_training_row(row, where)
     options = row.get("options") or []
-    if not isinstance(options, list):
-        raise ValueError(f"{where}: options must be a list, got {type(options).__name__}")
     try:
         video = resolve_inside(data_root, str(row["path"]))
     except ValueError as e:
@@ -88,7 +68,7 @@ def training_row(row: dict[str, Any], data_root: str | os.PathLike[str], *, wher
         "prompt": [{"role": "user", "content": build_reasoning_prompt(record)}],
         "video": str(video),
         "question_type": str(row["question_type"]),
-        "ground_truth": _ground_truth(row),
+        "ground_truth": training_row_ground_truth(row),
         "options": [str(o) for o in options],
     }
     for field in PASSTHROUGH_FIELDS:

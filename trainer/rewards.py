@@ -99,7 +99,7 @@ def scoring_records(n: int, **columns: Any) -> list[dict[str, Any] | None]:
         >>> scoring_records(1, question_type=["object_counting"], solution=["<answer>4</answer>"])
         [{'question_type': 'object_counting', 'ground_truth': '4', 'options': []}]
     """
-    from spatial_r1_eval.answers import extract_answer
+    from spatial_r1_eval.records import training_row_ground_truth
 
     question_types = _column(columns, "question_type", n)
     if question_types is None:
@@ -114,10 +114,9 @@ def scoring_records(n: int, **columns: Any) -> list[dict[str, Any] | None]:
         if qt is None:
             records.append(None)
             continue
-        truth = truths[i] if truths is not None and truths[i] not in (None, "") else None
-        if truth is None:
-            truth = extract_answer(solutions[i] if solutions is not None else "").strip()
-        records.append({"question_type": qt, "ground_truth": str(truth), "options": list(options[i] or [])})
+        row = {"ground_truth": truths[i] if truths else None, "solution": solutions[i] if solutions else None}
+        truth = training_row_ground_truth(row)  # the one "answer of a training row" (spatial_r1_eval.records)
+        records.append({"question_type": qt, "ground_truth": truth, "options": list(options[i] or [])})
     return records
 
 
