@@ -1,8 +1,8 @@
 """Ground truth of the SR questions from a scene: categories, sizes, room area, distances, directions, first sightings.
 
 The answer functions shared by the generators (:mod:`~spatial_r1_eval.generation.generators`), ``validate-vsibench``
-(:mod:`~spatial_r1_eval.generation.validate_cli`), the routes and the audit. Defaults follow the paper (DESIGN.md
-"The seven SR generators"): axis-aligned boxes, exact box distances, room area as the sum of the floor alpha shape's
+(:mod:`~spatial_r1_eval.generation.validate_cli`), the routes and the audit. Defaults follow the paper (README
+"Generating the SR dataset"): axis-aligned boxes, exact box distances, room area as the sum of the floor alpha shape's
 triangles, left/right from the sign of the 2-D cross product; ``variant="vsibench"`` follows VSI-Bench (minimal
 oriented boxes, distances on a 5 cm grid inside each box, the ``alphashape`` room area, its direction sectors and
 ambiguity rules).

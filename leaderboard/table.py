@@ -114,10 +114,15 @@ class Leaderboard:
 
     def best(self, column: str) -> set[str]:
         """Names of the rows holding the highest shown (one-decimal) value of ``column`` within their question set
-        (:attr:`Row.group`; ties all count). A group with fewer than two values in the column has no best.
+        (:attr:`Row.group`; ties all count). A group with fewer than two values in the column, or whose rows all show
+        the same value (e.g. every random model at 0.0), has no best.
 
         Example:
             >>> lb = Leaderboard([Row("a", {"overall": 40.04}), Row("b", {"overall": 39.96}), Row("c", {})])
+            >>> sorted(lb.best("overall"))
+            []
+            >>> lb = Leaderboard([Row("a", {"overall": 40.04}), Row("b", {"overall": 39.96}), Row("c", {"overall": 3})
+            ...                   ])
             >>> sorted(lb.best("overall"))
             ['a', 'b']
             >>> lb = Leaderboard([Row("a", {"overall": 40.0}, group="x"), Row("b", {"overall": 90.0}, group="y"),
@@ -129,7 +134,7 @@ class Leaderboard:
         for group in dict.fromkeys(r.group for r in self.rows):
             shown = {r.name: _shown(r.values.get(column)) for r in self.rows if r.group == group}
             present = [v for v in shown.values() if v is not None]
-            if len(present) < 2:  # nothing to compare against
+            if len(present) < 2 or len(set(present)) == 1:  # nothing to compare against, or nothing stands out
                 continue
             top = max(present)
             out |= {n for n, v in shown.items() if v == top}
