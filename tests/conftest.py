@@ -37,6 +37,12 @@ def vsibench_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def paper_text() -> str:
+    """The Spatial-R1 paper as text (``../shared/seed/spatial-r1-paper.txt``, next to the real data)."""
+    return _require(SHARED_DATA.parent / "seed" / "spatial-r1-paper.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
 def synthetic_sr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SR folder made by the real pipeline: 2 synthetic ScanNet-layout scenes → ``generate`` (with videos).
 
