@@ -9,7 +9,6 @@ the built-in's numbers on the real VSI-Bench questions, its generation settings 
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 
@@ -45,17 +44,6 @@ def builtin() -> dict:
     return lmms_utils.load_yaml_config(str(Path(lmms_tasks.__file__).parent / "vsibench" / "vsibench.yaml"))
 
 
-@pytest.fixture(scope="module")
-def real_raw(vsibench_dir: Path) -> list[dict]:
-    with (vsibench_dir / "test.jsonl").open() as f:
-        return [json.loads(line) for line in f]
-
-
-@pytest.fixture(scope="module")
-def real_docs(vsibench_dir: Path) -> list[dict]:
-    return hooks.load_vsibench_docs(vsibench_dir)
-
-
 def test_every_task_yaml_is_indexed_with_its_blind_variant(configs: dict[str, dict]) -> None:
     on_disk = {p.stem for p in tasks_dir().glob("*/*.yaml")}
     assert set(configs) == on_disk == set(MAIN) | {f"{name}_blind" for name in MAIN}
@@ -83,14 +71,14 @@ def _plain_predictions(raw: list[dict], rng: np.random.Generator) -> list[str]:
 
 @pytest.mark.parametrize("name", MAIN)
 def test_aggregations_give_the_builtin_numbers_on_real_questions(
-    name: str, configs: dict[str, dict], builtin: dict, real_raw: list[dict], real_docs: list[dict]
+    name: str, configs: dict[str, dict], builtin: dict, vsibench_rows: list[dict], vsibench_docs: list[dict]
 ) -> None:
     config = configs[name]
-    preds = _plain_predictions(real_raw, np.random.default_rng(0))
+    preds = _plain_predictions(vsibench_rows, np.random.default_rng(0))
     # reasoning tasks score the last <answer>; half the completions are well formed, half plain
     completions = [f"<think>t</think><answer>{p}</answer>" if i % 2 else p for i, p in enumerate(preds)]
-    ours = [config["process_results"](d, [c]) for d, c in zip(real_docs, completions, strict=True)]
-    theirs = [builtin["process_results"](copy.deepcopy(d), [p]) for d, p in zip(real_raw, preds, strict=True)]
+    ours = [config["process_results"](d, [c]) for d, c in zip(vsibench_docs, completions, strict=True)]
+    theirs = [builtin["process_results"](copy.deepcopy(d), [p]) for d, p in zip(vsibench_rows, preds, strict=True)]
     agg = {m["metric"]: m["aggregation"] for m in config["metric_list"]}
     for m in builtin["metric_list"]:
         metric = m["metric"]
@@ -118,11 +106,13 @@ def test_generation_settings(configs: dict[str, dict], builtin: dict) -> None:
 
 
 @pytest.mark.parametrize("name", MAIN)
-def test_prompts(name: str, configs: dict[str, dict], builtin: dict, real_raw: list[dict], real_docs: list[dict]):
+def test_prompts(
+    name: str, configs: dict[str, dict], builtin: dict, vsibench_rows: list[dict], vsibench_docs: list[dict]
+) -> None:
     config = configs[name]
     reference = builtin["lmms_eval_specific_kwargs"]["default"]
     for kwargs in config["lmms_eval_specific_kwargs"].values():
-        for raw, doc in zip(real_raw[::50], real_docs[::50], strict=True):
+        for raw, doc in zip(vsibench_rows[::50], vsibench_docs[::50], strict=True):
             text = config["doc_to_text"](doc, kwargs)
             if name in DIRECT:
                 assert text == builtin["doc_to_text"](copy.deepcopy(raw), reference)
@@ -131,8 +121,8 @@ def test_prompts(name: str, configs: dict[str, dict], builtin: dict, real_raw: l
                 assert "<think> </think>" in text and text.endswith("within the <answer> </answer> tags.")
 
 
-def test_blind_variants_change_only_the_vision_keys(configs: dict[str, dict], real_docs: list[dict]) -> None:
-    doc = dict(real_docs[0], video_path=__file__)  # an existing file stands in for the video
+def test_blind_variants_change_only_the_vision_keys(configs: dict[str, dict], vsibench_docs: list[dict]) -> None:
+    doc = dict(vsibench_docs[0], video_path=__file__)  # an existing file stands in for the video
     for name in MAIN:
         full, blind = configs[name], configs[f"{name}_blind"]
         assert {k for k in full.keys() | blind.keys() if full.get(k) != blind.get(k)} == BLIND_KEYS
