@@ -40,6 +40,29 @@ def vsibench_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def vsibench_rows(vsibench_dir: Path) -> list[dict]:
+    """The real VSI-Bench questions as stored (``test.jsonl`` rows, the built-in ``vsibench`` task's documents)."""
+    import json
+
+    with (vsibench_dir / "test.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope="session")
+def vsibench_docs(vsibench_dir: Path) -> list[dict]:
+    """The same questions as our VSI-Bench tasks load them (:func:`spatial_r1_eval.tasks.hooks.load_vsibench_docs`)."""
+    from spatial_r1_eval.tasks.hooks import load_vsibench_docs
+
+    return load_vsibench_docs(vsibench_dir)
+
+
+@pytest.fixture(scope="session")
+def paper_text() -> str:
+    """The Spatial-R1 paper as text (``../shared/seed/spatial-r1-paper.txt``, next to the real data)."""
+    return _require(SHARED_DATA.parent / "seed" / "spatial-r1-paper.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
 def synthetic_sr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SR folder made by the real pipeline: 2 synthetic ScanNet-layout scenes → ``generate`` (with videos).
 

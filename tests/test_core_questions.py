@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from spatial_r1_eval import questions
@@ -15,18 +18,22 @@ def test_types_equal_lmms_vsibench_lists() -> None:
     assert not questions.NUMERICAL & questions.MULTIPLE_CHOICE
 
 
-def test_tasks_are_the_eight_table_columns_in_order() -> None:
-    assert questions.TASKS == (
-        "obj_appearance_order",
-        "object_abs_distance",
-        "object_counting",
-        "object_rel_distance",
-        "object_size_estimation",
-        "room_size_estimation",
-        "route_planning",
-        "object_rel_direction",
-    )
-    assert {questions.task_of(qt) for qt in questions.QUESTION_TYPES} == set(questions.TASKS)
+def test_tasks_are_the_builtin_vsibench_metrics_in_order() -> None:
+    """Our eight tasks and their metric names, in order, are the task metrics of lmms-eval's own vsibench YAML."""
+    from lmms_eval.utils import load_yaml_config
+
+    builtin = load_yaml_config(str(Path(vsb.__file__).parent / "vsibench.yaml"), mode="simple")
+    metrics = [m["metric"] for m in builtin["metric_list"] if m["metric"] != "vsibench_overall"]
+    assert [questions.METRIC_NAMES[task] for task in questions.TASKS] == metrics
+    assert {questions.task_of(qt) for qt in vsb.MCA_QUESTION_TYPES + vsb.NA_QUESTION_TYPES} == set(questions.TASKS)
+
+
+def test_tasks_follow_the_papers_table1_columns(paper_text: str) -> None:
+    """``TASKS`` is the column order of the paper's Table 1 (its header row, in the text of the paper)."""
+    header = next(line for line in paper_text.splitlines() if line.startswith("Model / "))
+    columns = [re.sub(r"[^a-z]", "", c.lower()) for c in header.split("\t")[1:]]
+    assert columns[-1].startswith("overall")
+    assert columns[:-1] == [t.replace("_", "") for t in questions.TASKS]
 
 
 @pytest.mark.parametrize("qt", sorted(questions.QUESTION_TYPES))

@@ -115,35 +115,24 @@ def test_parity_with_builtin_on_synthetic_questions(seed: int) -> None:
     assert _our_scores(_ours(raw), preds) == _builtin_scores(raw, preds)
 
 
-@pytest.fixture(scope="module")
-def real_raw(vsibench_dir: Path) -> list[dict]:
-    with (vsibench_dir / "test.jsonl").open() as f:
-        return [json.loads(line) for line in f]
-
-
-@pytest.fixture(scope="module")
-def real_docs(vsibench_dir: Path) -> list[dict]:
-    return hooks.load_vsibench_docs(vsibench_dir)
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_vsibench_direct_equals_builtin_on_real_questions(
-    real_raw: list[dict], real_docs: list[dict], seed: int
+    vsibench_rows: list[dict], vsibench_docs: list[dict], seed: int
 ) -> None:
     rng = np.random.default_rng(seed)
-    preds = [_plain_prediction(d, rng) for d in real_raw]
-    ours, theirs = _our_scores(real_docs, preds), _builtin_scores(real_raw, preds)
+    preds = [_plain_prediction(d, rng) for d in vsibench_rows]
+    ours, theirs = _our_scores(vsibench_docs, preds), _builtin_scores(vsibench_rows, preds)
     assert ours == theirs
     assert 0.0 < ours["vsibench_overall"] < 1.0
 
 
-def test_direct_prompt_equals_builtin_prompt(real_raw: list[dict], real_docs: list[dict]) -> None:
+def test_direct_prompt_equals_builtin_prompt(vsibench_rows: list[dict], vsibench_docs: list[dict]) -> None:
     kwargs = {
         "pre_prompt": "",
         "mca_post_prompt": "Answer with the option's letter from the given choices directly.",
         "na_post_prompt": "Please answer the question using a single word or phrase.",
     }
-    for raw, doc in zip(real_raw, real_docs, strict=True):
+    for raw, doc in zip(vsibench_rows, vsibench_docs, strict=True):
         assert hooks.direct_doc_to_text(doc, kwargs) == builtin.vsibench_doc_to_text(raw, kwargs)
 
 
@@ -271,25 +260,25 @@ def test_sr_dir_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         hooks.load_sr_docs(tmp_path)
 
 
-def test_chance_frequency_reproduces_published_row(real_docs: list[dict]) -> None:
+def test_chance_frequency_reproduces_published_row(vsibench_docs: list[dict]) -> None:
     """The paper's "Chance Level (Frequency)" row (VSI-Bench Table 1), on the real questions."""
-    fitted = fit_frequency(real_docs)
-    preds = [frequency_prediction(d, fitted) for d in real_docs]
-    ours = {k: 100 * v for k, v in _our_scores(real_docs, preds).items()}
+    fitted = fit_frequency(vsibench_docs)
+    preds = [frequency_prediction(d, fitted) for d in vsibench_docs]
+    ours = {k: 100 * v for k, v in _our_scores(vsibench_docs, preds).items()}
     published = dict(load_reference("spatial-r1-table1"))["Chance Level (Frequency)"]
     for task, tolerance in FREQUENCY_ROW_TOLERANCE.items():
         metric = hooks.METRIC_NAMES[task]
         assert abs(ours[metric] - published[task]) <= tolerance, (metric, ours[metric], published[task])
 
 
-def test_chance_random_matches_expected_rate(real_docs: list[dict]) -> None:
+def test_chance_random_matches_expected_rate(vsibench_docs: list[dict]) -> None:
     """Uniform guessing: mean accuracy within 4 standard errors of the expected 1/len(options)."""
     for qt in sorted(MULTIPLE_CHOICE):
-        docs = [d for d in real_docs if d["question_type"] == qt]
+        docs = [d for d in vsibench_docs if d["question_type"] == qt]
         hits = [float(random_prediction(d, seed=0) == d["ground_truth"]) for d in docs]
         p = np.array([1 / len(d["options"]) for d in docs])
         assert abs(np.mean(hits) - p.mean()) <= 4 * np.sqrt((p * (1 - p)).sum()) / len(docs), qt
-    assert random_prediction(real_docs[0], seed=0) == ""  # numerical questions abstain (first row is counting)
+    assert random_prediction(vsibench_docs[0], seed=0) == ""  # numerical questions abstain (first row is counting)
 
 
 def test_chance_random_bad_seed_is_a_one_line_error_naming_the_argument() -> None:

@@ -26,33 +26,18 @@ from spatial_r1_eval.leaderboard import render_runs
 from spatial_r1_eval.leaderboard.runs import COLUMNS, read_runs
 from spatial_r1_eval.leaderboard.stats import bootstrap_ci
 
+vsb = pytest.importorskip("lmms_eval.tasks.vsibench.utils", reason="lmms-eval (the reference) is not installed")
+load_yaml_config = pytest.importorskip("lmms_eval.utils").load_yaml_config
+
 pytestmark = pytest.mark.slow
 
 VENV_BIN = Path(sys.executable).parent
-TYPES = (
-    "obj_appearance_order",
-    "object_abs_distance",
-    "object_counting",
-    "object_rel_distance",
-    "object_size_estimation",
-    "room_size_estimation",
-    "route_planning",
-    "object_rel_direction_easy",
-    "object_rel_direction_medium",
-    "object_rel_direction_hard",
-)
-NUMERICAL = {"object_abs_distance", "object_counting", "object_size_estimation", "room_size_estimation"}
-METRICS = (
-    "vsibench_overall",
-    "obj_appearance_order_accuracy",
-    "object_abs_distance_mra",
-    "object_counting_mra",
-    "object_rel_distance_accuracy",
-    "object_size_estimation_mra",
-    "room_size_estimation_mra",
-    "route_planning_accuracy",
-    "object_rel_direction_accuracy",
-)
+#: The question types and metric names of lmms-eval's own built-in vsibench task (its utils.py lists and the
+#: metric_list of its YAML, read by lmms-eval's loader), not copies of ours.
+_BUILTIN = Path(vsb.__file__).parent
+TYPES = tuple(vsb.MCA_QUESTION_TYPES) + tuple(vsb.NA_QUESTION_TYPES)
+NUMERICAL = frozenset(vsb.NA_QUESTION_TYPES)
+METRICS = tuple(m["metric"] for m in load_yaml_config(str(_BUILTIN / "vsibench.yaml"), mode="simple")["metric_list"])
 CHANCE = ("chance_random", "chance_frequency")
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,6 @@ from spatial_r1_eval.commands.cli import main
 from spatial_r1_eval.leaderboard.reference import load_reference, parse_reference_csv
 from spatial_r1_eval.leaderboard.runs import COLUMNS, find_results_files, read_results_file
 from spatial_r1_eval.leaderboard.table import TASK_COLUMNS, Leaderboard, Row, build_leaderboard
-from spatial_r1_eval.questions import TASKS
 
 SHARED_TABLE1 = (
     Path(os.environ.get("SPATIAL_R1_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")).parent
@@ -29,8 +29,27 @@ def table1() -> Leaderboard:
     return build_leaderboard(reference=load_reference("spatial-r1-table1"))
 
 
-def test_columns_follow_core_task_order() -> None:
-    assert COLUMNS == (*TASKS, "overall")
+def _words(text: str) -> str:
+    return re.sub(r"[^a-z0-9.()-]", "", text.lower().replace("†", "").replace("*", ""))
+
+
+def test_rendered_table_reads_like_the_papers_table1(table1: Leaderboard, paper_text: str) -> None:
+    """The Markdown table, header and cells in order, against Table 1 as printed in the paper's text."""
+    lines = paper_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Model / "))
+    paper = [line.split("\t") for line in lines[start : lines.index("", start)]]  # header and rows, to the blank line
+    rendered = [[c.strip() for c in line.strip("|").split("|")] for line in table1.to_markdown().splitlines()]
+    header, body = rendered[0], rendered[2:]
+    # header: the paper's column wording (the PDF text splits "Appear ance"; "Overall Acc (Avg.)" is "Overall")
+    assert [re.sub(r"[^a-z]", "", h.lower()) for h in header[1:]] == [
+        re.sub(r"[^a-z]", "", c.lower()).removesuffix("accavg") for c in paper[0][1:]
+    ]
+    assert len(body) == len(paper) - 1
+    for ours, theirs in zip(body, paper[1:], strict=True):
+        assert _words(ours[0]) == _words(theirs[0]).removesuffix("(ours)"), (ours[0], theirs[0])
+        want = [None if c.strip() in ("-", "_", "") else float(c) for c in theirs[1:]]
+        got = [None if c == "-" else float(c.strip("*")) for c in ours[1:]]
+        assert got == want, ours[0]
 
 
 def test_shipped_reference_equals_shared_copy() -> None:

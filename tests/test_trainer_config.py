@@ -29,11 +29,32 @@ def test_paper_recipe_holds_the_paper_setup() -> None:
     assert grpo.num_generations == 8 and grpo.learning_rate == 1e-6 and grpo.beta == 0.04
     # vLLM rollouts when installed (and a GPU is there), colocated with training
     assert recipe["rollouts"] == "auto" and grpo.vllm_mode == "colocate"
-    import importlib.util
 
+
+PAPER_ON_CPU = ["--config", str(RECIPES / "spatial_r1_7b.yaml"), "--bf16", "false", "--use_cpu", "true"]
+
+
+def test_paper_recipe_rollouts_follow_the_installed_vllm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an importable ``vllm`` package (an empty one on sys.path here), vLLM rollouts are taken when asked."""
+    (tmp_path / "vllm").mkdir()
+    (tmp_path / "vllm" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert parse_config([*PAPER_ON_CPU, "--rollouts", "vllm"])[1].use_vllm is True
+    assert parse_config([*PAPER_ON_CPU, "--rollouts", "transformers"])[1].use_vllm is False
     import torch
 
-    assert grpo.use_vllm == (importlib.util.find_spec("vllm") is not None and torch.cuda.is_available())
+    if not torch.cuda.is_available():  # the recipe's rollouts: auto also needs a GPU
+        assert parse_config(PAPER_ON_CPU)[1].use_vllm is False
+
+
+def test_paper_recipe_without_vllm_samples_with_transformers() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here: the recipe may take vLLM rollouts")
+    assert parse_config(PAPER_ON_CPU)[1].use_vllm is False
+    with pytest.raises(ValueError, match=r"rollouts: vllm needs the vllm package: pip install"):
+        parse_config([*PAPER_ON_CPU, "--rollouts", "vllm"])
 
 
 @pytest.mark.parametrize(
@@ -86,8 +107,15 @@ def test_accelerate_configs_are_valid_yaml() -> None:
 
 def test_unknown_key_and_bad_values(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("dataset_path: x.jsonl\nvideo_frame: 16\n")
-    with pytest.raises((ValueError, SystemExit)):
+    bad.write_text("dataset_path: x.jsonl\nvideo_frame: 16\n")  # misspelt; on CPU the bf16 default fails too
+    with pytest.raises(ValueError, match=r"bad\.yaml: unknown key 'video_frame' \(did you mean 'video_frames'\?\)$"):
+        parse_config(["--config", str(bad)])
+    # the fix the message names works
+    bad.write_text("dataset_path: x.jsonl\nvideo_frames: 16\nbf16: false\nuse_cpu: true\n")
+    assert parse_config(["--config", str(bad)])[0].video_frames == 16
+    bad.write_text("dataset_path: x.jsonl\nvideo_frame: 16\nlearning_rat: 0.1\nzzz: 1\n")
+    with pytest.raises(ValueError, match=r"unknown keys 'video_frame' \(did you mean 'video_frames'\?\), "
+                       r"'learning_rat' \(did you mean 'learning_rate'\?\), 'zzz'$"):  # fmt: skip
         parse_config(["--config", str(bad)])
     with pytest.raises(FileNotFoundError, match="no such config"):
         parse_config(["--config", str(tmp_path / "missing.yaml")])
@@ -148,6 +176,16 @@ def test_load_sr_train_rejects_bad_rows(tmp_path: Path) -> None:
         load_sr_train(_write(tmp_path, [_row(data_type="image")]))
     with pytest.raises(ValueError, match="no training rows"):
         load_sr_train(_write(tmp_path, [_row()]), question_types=["route_planning"])
+
+
+def test_cli_reports_an_unknown_config_key_in_one_line(tmp_path: Path, capsys) -> None:
+    from spatial_r1_eval.commands.cli import main
+
+    (tmp_path / "r.yaml").write_text("max_step: 5\n")
+    assert main(["train", "--config", str(tmp_path / "r.yaml")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "Warning" not in line and "warn(" not in line]
+    recipe = tmp_path / "r.yaml"
+    assert err == [f"spatial-r1 train: error: {recipe}: unknown key 'max_step' (did you mean 'max_steps'?)"]
 
 
 def test_cli_reports_a_missing_config_in_one_line(capsys) -> None:

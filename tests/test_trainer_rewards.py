@@ -14,6 +14,7 @@ from spatial_r1_eval.questions import MULTIPLE_CHOICE, NUMERICAL
 from spatial_r1_eval.trainer import rewards
 from spatial_r1_eval.trainer.rewards import (
     REWARD_FUNCS,
+    AccuracyReward,
     accuracy_reward,
     accuracy_reward_tensor,
     completion_text,
@@ -245,3 +246,69 @@ def test_generated_route_rows_are_rewarded_by_mar(synthetic_sr):
             "options": r["options"],
         }
         assert b == scoring.score(f"<answer>{w}</answer>", record)
+
+
+def _reward_batch(seed: int, n: int = 120) -> tuple[list[str], dict]:
+    rng = np.random.default_rng(seed)
+    cases = [_random_case(rng) for _ in range(n)]
+    return [c for c, _ in cases], _columns([r for _, r in cases], use_solution=bool(seed % 2))
+
+
+def _every_reward() -> list:
+    return [
+        *REWARD_FUNCS.values(),
+        *get_reward_funcs(sorted(REWARD_FUNCS)),
+        *get_reward_funcs(sorted(REWARD_FUNCS), nar_start=0.6, nar_end=0.9, nar_interval=0.1),
+        AccuracyReward(),
+        AccuracyReward(nar_start=0.9, nar_end=0.95, nar_interval=0.05),
+    ]
+
+
+def _score_in_worker(payload: bytes) -> list:
+    """Run in a spawned process: unpickle a reward and its batch, return its values."""
+    import pickle
+
+    reward, completions, cols = pickle.loads(payload)
+    return [reward.__name__, reward(completions, **cols)]
+
+
+def test_every_reward_pickles_and_scores_the_same_after() -> None:
+    import pickle
+
+    completions, cols = _reward_batch(3)
+    for reward in _every_reward():
+        clone = pickle.loads(pickle.dumps(reward))
+        assert clone(completions, **cols) == reward(completions, **cols), reward
+        assert clone.__name__ == reward.__name__
+
+
+def test_rewards_reach_a_spawned_worker_as_trl_names_them() -> None:
+    """What TRL's async rollout does: pickle the rewards into a spawned child process and score there."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from trl.trainer.utils import get_callable_name
+
+    completions, cols = _reward_batch(4)
+    funcs = get_reward_funcs(["accuracy", "format"], nar_start=0.6, nar_end=0.9, nar_interval=0.1)
+    assert [get_callable_name(f) for f in funcs] == ["accuracy", "format"]  # TRL's log names: rewards/<name>/mean
+    payloads = [pickle.dumps((f, completions, cols)) for f in funcs]
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        got = list(pool.map(_score_in_worker, payloads))
+    want = [
+        ["accuracy", [_reference_nar_or_mar(c, cols, i, 0.6, 0.9, 0.1) for i, c in enumerate(completions)]],
+        ["format", [metrics.format_reward(c) for c in completions]],
+    ]
+    assert got[1] == want[1]
+    assert got[0][0] == "accuracy"
+    np.testing.assert_allclose(got[0][1], want[0][1], rtol=0, atol=1e-12)
+
+
+def _reference_nar_or_mar(completion: str, cols: dict, i: int, start: float, end: float, interval: float) -> float:
+    """Row ``i``'s accuracy by the NumPy NAR reference (numerical) or the core's exact-letter MAR (multiple choice)."""
+    truth = cols["ground_truth"][i] if "ground_truth" in cols else extract_answer(cols["solution"][i])
+    record = {"question_type": cols["question_type"][i], "ground_truth": truth, "options": cols["options"][i]}
+    if record["question_type"] in NUMERICAL:
+        return _reference_nar(parse_number(extract_answer(completion)), float(truth), start, end, interval)
+    return scoring.score(completion, record)

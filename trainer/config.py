@@ -171,6 +171,36 @@ def use_vllm_for(rollouts: str, use_vllm: bool, *, vllm_installed: bool, cuda_av
     return vllm_installed and cuda_available
 
 
+def _check_config_keys(path: str, dataclasses: tuple[type, ...]) -> None:
+    """Reject a config key that no dataclass has, naming the file, the key and the nearest known key.
+
+    TrlParser only reports unknown config keys after every dataclass check ran, so an unrelated check (e.g. bf16
+    on a CPU machine) would hide a misspelt key; this check runs first.
+
+    Raises:
+        ValueError: ``<path>: unknown key 'video_frame' (did you mean 'video_frames'?)``.
+    """
+    import difflib
+    from dataclasses import fields
+
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        try:
+            config = yaml.safe_load(f)
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: a recipe is a YAML mapping of option: value, got {type(config).__name__}")
+    known = {f.name for dc in dataclasses for f in fields(dc) if f.init} | {"env"}  # env: TrlParser's env vars
+    problems = []
+    for key in (k for k in map(str, config) if k not in known):  # in the order of the file
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        problems.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if problems:
+        raise ValueError(f"{path}: unknown key{'s' if len(problems) > 1 else ''} {', '.join(problems)}")
+
+
 def parse_config(argv: list[str]):
     """Parse ``--config FILE`` plus override flags into ``(SpatialR1Arguments, GRPOConfig)`` with ``TrlParser``.
 
@@ -185,6 +215,8 @@ def parse_config(argv: list[str]):
         if not os.path.isfile(cfg):
             raise FileNotFoundError(f"{cfg}: no such config file")
     parser = TrlParser((SpatialR1Arguments, GRPOConfig))
+    if "--config" in argv:
+        _check_config_keys(cfg, (SpatialR1Arguments, GRPOConfig))
     try:
         script_args, grpo_args = parser.parse_args_and_config(args=argv)
     except SystemExit as e:  # argparse reports unknown/bad flags by exiting

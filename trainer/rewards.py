@@ -15,7 +15,9 @@ Malformed completions (no tags, empty answer, garbage, very long text, ``None``)
 Missing dataset columns are a configuration error (``ValueError``).
 
 :data:`REWARD_FUNCS` maps the names used in recipes (``reward_funcs: [accuracy, format]``) to the functions;
-:func:`get_reward_funcs` builds them with options (e.g. NAR thresholds).
+:func:`get_reward_funcs` builds them with options (e.g. NAR thresholds). A reward with options is a small class
+(:class:`AccuracyReward`), as TRL's own parametrised rewards are: its instances pickle (a closure does not), so they
+reach spawned rollout workers, and TRL logs them by their ``__name__`` (``rewards/accuracy/mean``).
 
 >>> accuracy_reward(["<think>hmm</think><answer>B</answer>", "<answer>4.6</answer>"],
 ...                 question_type=["route_planning", "object_counting"],
@@ -28,6 +30,7 @@ Missing dataset columns are a configuration error (``ValueError``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from spatial_r1_eval import metrics, scoring
@@ -149,29 +152,48 @@ def _accuracy(
     return out
 
 
-def get_accuracy_reward(nar_start: float = 0.5, nar_end: float = 0.95, nar_interval: float = 0.05) -> RewardFunc:
-    """An accuracy reward (NAR for numerical rows, MAR for multiple choice) with the given NAR thresholds.
+@dataclass(frozen=True)
+class AccuracyReward:
+    """The accuracy reward (NAR for numerical rows, MAR for multiple choice) with the given NAR thresholds.
+
+    A picklable callable in TRL's reward signature, logged by TRL as ``accuracy`` (its ``__name__``). With the
+    default thresholds it gives exactly :func:`accuracy_reward`.
 
     Args:
         nar_start: First NAR confidence threshold.
         nar_end: Last NAR confidence threshold.
         nar_interval: Step between thresholds.
 
-    Returns:
-        A TRL reward function named ``accuracy``.
+    Raises:
+        ValueError: Thresholds that make no NAR (e.g. ``nar_start > nar_end``).
 
     Example:
-        >>> strict = get_accuracy_reward(nar_start=0.9, nar_end=0.95, nar_interval=0.05)
+        >>> strict = AccuracyReward(nar_start=0.9, nar_end=0.95, nar_interval=0.05)
         >>> strict(["<answer>4.3</answer>"], question_type=["object_counting"], ground_truth=["4"])
         [0.5]
+        >>> strict.__name__, strict
+        ('accuracy', AccuracyReward(nar_start=0.9, nar_end=0.95, nar_interval=0.05))
+        >>> import pickle
+        >>> pickle.loads(pickle.dumps(strict)) == strict
+        True
     """
-    nar_options = _nar_options(nar_start, nar_end, nar_interval)
 
-    def accuracy(completions: Sequence[Any], **columns: Any) -> list[float | None]:
-        return _accuracy(completions, nar_options, columns)
+    __name__ = "accuracy"  # TRL's reward name: rewards/accuracy/mean
 
-    accuracy.__doc__ = accuracy_reward.__doc__
-    return accuracy
+    nar_start: float = 0.5
+    nar_end: float = 0.95
+    nar_interval: float = 0.05
+
+    def __post_init__(self) -> None:
+        _nar_options(self.nar_start, self.nar_end, self.nar_interval)  # validates
+
+    def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
+        """Score each completion against its row (see :func:`accuracy_reward`)."""
+        return _accuracy(completions, _nar_options(self.nar_start, self.nar_end, self.nar_interval), kwargs)
+
+
+#: The name the trainer and older scripts use: ``get_accuracy_reward(nar_start=...)`` is an :class:`AccuracyReward`.
+get_accuracy_reward = AccuracyReward
 
 
 def accuracy_reward(completions: Sequence[Any], **columns: Any) -> list[float | None]:
@@ -202,27 +224,13 @@ def format_reward(completions: Sequence[Any], **columns: Any) -> list[float | No
     return [float(metrics.format_reward(completion_text(c))) for c in completions]
 
 
-def get_format_reward() -> RewardFunc:
-    """The format reward (no options; a factory for symmetry with :func:`get_accuracy_reward`).
-
-    Example:
-        >>> get_format_reward()(["<think>x</think><answer>3</answer>"])
-        [1.0]
-    """
-
-    def format(completions: Sequence[Any], **columns: Any) -> list[float | None]:  # noqa: A001 - TRL logs the name
-        return format_reward(completions, **columns)
-
-    format.__doc__ = format_reward.__doc__
-    return format
-
-
 accuracy_reward.__name__ = "accuracy"
 format_reward.__name__ = "format"
 
 #: Reward functions by the name recipes use; TRL logs them as ``rewards/<name>/mean``.
 REWARD_FUNCS: dict[str, RewardFunc] = {"accuracy": accuracy_reward, "format": format_reward}
-_FACTORIES: dict[str, Callable[..., RewardFunc]] = {"accuracy": get_accuracy_reward, "format": get_format_reward}
+#: The rewards that take options (:func:`get_reward_funcs` passes them on); the others are used as they are.
+_WITH_OPTIONS: dict[str, Callable[..., RewardFunc]] = {"accuracy": AccuracyReward}
 
 
 def get_reward_funcs(names: Sequence[str], **options: Any) -> list[RewardFunc]:
@@ -230,7 +238,12 @@ def get_reward_funcs(names: Sequence[str], **options: Any) -> list[RewardFunc]:
 
     Args:
         names: Keys of :data:`REWARD_FUNCS`.
-        **options: Options of the factories (``nar_start``, ``nar_end``, ``nar_interval`` for ``accuracy``).
+        **options: Options of the rewards that take them (``nar_start``, ``nar_end``, ``nar_interval`` for
+            ``accuracy``, see :class:`AccuracyReward`).
+
+    Returns:
+        One picklable reward per name, in order: an :class:`AccuracyReward` for ``accuracy``,
+        :func:`format_reward` for ``format``.
 
     Raises:
         ValueError: An unknown name.
@@ -241,9 +254,9 @@ def get_reward_funcs(names: Sequence[str], **options: Any) -> list[RewardFunc]:
     """
     funcs = []
     for name in names:
-        if name not in _FACTORIES:
-            raise ValueError(f"unknown reward {name!r} (known: {', '.join(sorted(_FACTORIES))})")
-        funcs.append(_FACTORIES[name](**options) if name == "accuracy" else _FACTORIES[name]())
+        if name not in REWARD_FUNCS:
+            raise ValueError(f"unknown reward {name!r} (known: {', '.join(sorted(REWARD_FUNCS))})")
+        funcs.append(_WITH_OPTIONS[name](**options) if name in _WITH_OPTIONS else REWARD_FUNCS[name])
     return funcs
 
 

@@ -1,21 +1,12 @@
-"""lmms-eval task `sr`: re-exports the shared implementation in :mod:`spatial_r1_eval.tasks.hooks`."""
+"""lmms-eval task `sr`: the hooks its YAMLs name as ``utils.<name>`` (see tasks/hooks.py).
+
+The hooks shared by every task are named in ``../_default_template_yaml`` by their module path
+(``spatial_r1_eval.tasks.hooks.<name>``).
+"""
 
 from spatial_r1_eval.tasks.hooks import (  # noqa: F401
-    aggregate_obj_appearance_order,
-    aggregate_object_abs_distance,
-    aggregate_object_counting,
-    aggregate_object_rel_direction,
-    aggregate_object_rel_distance,
-    aggregate_object_size_estimation,
-    aggregate_overall,
-    aggregate_room_size_estimation,
-    aggregate_route_planning,
-    direct_doc_to_messages,
     direct_doc_to_messages_blind,
-    direct_doc_to_text,
-    doc_to_visual,
     doc_to_visual_blind,
-    process_results,
     sr_process_docs,
     sr_process_docs_blind,
 )
