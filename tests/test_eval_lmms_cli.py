@@ -22,7 +22,7 @@ from spatial_r1_eval.leaderboard.reference import load_reference
 from spatial_r1_eval.tasks import tasks_dir
 from spatial_r1_eval.tasks.baselines import FREQUENCY_ROW_TOLERANCE
 from spatial_r1_eval.tasks.hooks import METRIC_NAMES
-from spatial_r1_eval.tiny_model import build_tiny_qwen2_5_vl
+from spatial_r1_eval.tiny_model import CPU_MODEL_ARGS, build_tiny_qwen2_5_vl
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,7 @@ def test_chance_frequency_on_sr(sr_dir: Path, tmp_path: Path) -> None:
 def test_tiny_qwen2_5_vl_on_sr_cpu(sr_dir: Path, tmp_path: Path) -> None:
     model = build_tiny_qwen2_5_vl(tmp_path / "tiny", seed=0)
     out = tmp_path / "out"
-    model_args = f"pretrained={model},device=cpu,device_map=cpu,max_pixels=12544,min_pixels=3136,max_num_frames=8"
+    model_args = f"pretrained={model},{CPU_MODEL_ARGS['qwen2_5_vl']}"
     proc = _lmms_eval(
         [
             "--tasks",

@@ -26,10 +26,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spatial_r1_eval.tiny_model import CPU_MODEL_ARGS
+
 logger = logging.getLogger(__name__)
 
-#: lmms-eval model arguments of the tiny Qwen2.5-VL on CPU (small pixel budget, few frames).
-TINY_QWEN_ARGS = "pretrained={path},device=cpu,device_map=cpu,max_pixels=12544,min_pixels=3136,max_num_frames=8"
+#: lmms-eval model arguments of the tiny Qwen2.5-VL on CPU: the backend tests' (small pixel budget, few frames).
+TINY_QWEN_ARGS = "pretrained={path}," + CPU_MODEL_ARGS["qwen2_5_vl"]
 #: Models evaluated by the demo: row name -> (lmms-eval model, model_args template).
 DEMO_MODELS: dict[str, tuple[str, str]] = {
     "chance_random": ("chance_random", ""),
